@@ -21,6 +21,11 @@ export interface Property {
   readonly invariant?: number;
   /** Checked on every reachable state (the initial one included). */
   checkState?(s: PkvmState): Finding | null;
+  /**
+   * The actions whose steps checkStep concerns; omitted means every action. Explorers call
+   * checkStep only for these, which keeps the exhaustive search's inner loop short.
+   */
+  readonly actions?: readonly string[];
   /** Checked on every transition, into new states and states already seen. */
   checkStep?(pre: PkvmState, step: Step, ret: Ret, post: PkvmState): Finding | null;
 }

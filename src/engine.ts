@@ -35,11 +35,15 @@ export class Engine {
     return initialState(this.world);
   }
 
+  /** The transition this model variant runs for an action. */
+  transitionOf(step: Step): Transition {
+    return this.overrides[step.action.name] ?? step.action.run;
+  }
+
   /** Runs `step` in place on `s`. A failed transition changes nothing, unless the model is faulty. */
   applyInPlace(s: Uint32Array, step: Step): Ret {
     this.k.s = s;
-    const run = this.overrides[step.action.name] ?? step.action.run;
-    return run(this.k, step.args);
+    return this.transitionOf(step)(this.k, step.args);
   }
 
   /** The pure step: `state` is never modified. */

@@ -1,0 +1,201 @@
+// Breadth-first exhaustive search: every state the adversary's alphabet reaches from the
+// config's initial state, once. State properties are checked on every new state, step
+// properties on every transition (into new states and states already seen). Breadth-first
+// order and parent links make the first counterexample of each property a shortest one.
+// Deterministic: the alphabet, the properties and the queue have a fixed order.
+
+import { ACTIONS } from "../../model/actions.js";
+import { RETURNS, type Ret } from "../../model/errno.js";
+import { PkvmState } from "../../model/state.js";
+import type { Finding, Property } from "../../properties/property.js";
+import type { AlphabetStep } from "../alphabet.js";
+import type { Engine } from "../engine.js";
+import { FP, fingerprint } from "../hash.js";
+import { VisitedSet } from "./visited.js";
+
+export interface BfsOptions {
+  properties: readonly Property[];
+  maxStates?: number;
+  maxDepth?: number;
+  timeLimitMs?: number;
+  /** Collect the first counterexample of every violated property instead of stopping. */
+  keepGoing?: boolean;
+  onProgress?: (p: BfsProgress) => void;
+}
+
+export interface BfsProgress {
+  states: number;
+  transitions: number;
+  queue: number;
+  depth: number;
+  elapsedMs: number;
+}
+
+export interface BfsViolation {
+  property: string;
+  finding: Finding;
+  /** Alphabet indices from the initial state; the violation shows after the last step. */
+  path: number[];
+}
+
+export type StopReason = "complete" | "violation" | "max-states" | "max-depth" | "time-limit";
+
+export interface BfsResult {
+  stop: StopReason;
+  states: number;
+  transitions: number;
+  /** Deepest level whose states were all expanded, or reached when cut short. */
+  depth: number;
+  elapsedMs: number;
+  bytesPerState: { visited: number; links: number };
+  /** coverage[actionIndex in ACTIONS][returnIndex in RETURNS] = count of transitions. */
+  coverage: number[][];
+  violations: BfsViolation[];
+}
+
+const RET_INDEX = new Map<Ret, number>(RETURNS.map((r, i) => [r, i]));
+const ACTION_INDEX = new Map(ACTIONS.map((a, i) => [a, i]));
+const PROGRESS_EVERY = 1 << 14;
+
+/** A growable queue of encoded states: each entry is the state's words then its index. */
+class StateQueue {
+  private buf: Uint32Array;
+  length = 0;
+  constructor(private readonly words: number) {
+    this.buf = new Uint32Array((words + 1) * 1024);
+  }
+  push(s: Uint32Array, index: number): void {
+    const need = (this.length + 1) * (this.words + 1);
+    if (need > this.buf.length) {
+      const b = new Uint32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    const off = this.length * (this.words + 1);
+    this.buf.set(s, off);
+    this.buf[off + this.words] = index;
+    this.length++;
+  }
+  /** Copies entry i's words into `into` and returns its index. */
+  read(i: number, into: Uint32Array): number {
+    const off = i * (this.words + 1);
+    into.set(this.buf.subarray(off, off + this.words));
+    return this.buf[off + this.words];
+  }
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+function equalWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The step properties that concern each alphabet step, without the ones already violated. */
+function stepChecks(alphabet: readonly AlphabetStep[], props: readonly Property[], violated: Set<string>): Property[][] {
+  const live = props.filter((p) => p.checkStep && !violated.has(p.id));
+  return alphabet.map((s) => live.filter((p) => !p.actions || p.actions.includes(s.action.name)));
+}
+
+export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: BfsOptions): BfsResult {
+  const t0 = Date.now();
+  const words = engine.world.words;
+  const k = engine.k;
+  const run = alphabet.map((s) => engine.transitionOf(s));
+  const covRow = alphabet.map((s) => ACTION_INDEX.get(s.action)! * RETURNS.length);
+  const coverage = new Float64Array(ACTIONS.length * RETURNS.length);
+  const violations: BfsViolation[] = [];
+  const violated = new Set<string>();
+  let stateProps = opts.properties.filter((p) => p.checkState);
+  let stepProps = stepChecks(alphabet, opts.properties, violated);
+  const visited = new VisitedSet();
+  const pre = new PkvmState(engine.world, new Uint32Array(words));
+  const post = new PkvmState(engine.world, new Uint32Array(words));
+  let transitions = 0;
+  let depth = 0;
+  let stop: StopReason = "complete";
+
+  const report = (p: Property, f: Finding, path: number[]): void => {
+    violated.add(p.id);
+    violations.push({ property: p.id, finding: f, path });
+    if (!opts.keepGoing) stop = "violation";
+    stateProps = stateProps.filter((q) => !violated.has(q.id));
+    stepProps = stepChecks(alphabet, opts.properties, violated);
+  };
+  const checkState = (s: PkvmState, index: number): void => {
+    for (const p of stateProps) {
+      const f = p.checkState!(s);
+      if (f) report(p, f, visited.pathTo(index));
+    }
+  };
+
+  const init = engine.initial();
+  fingerprint(init);
+  visited.add(FP[0], FP[1], 0, 0);
+  post.s.set(init);
+  checkState(post, 0);
+  let level = new StateQueue(words);
+  let next = new StateQueue(words);
+  level.push(init, 0);
+  k.s = post.s;
+
+  outer: while (level.length > 0 && stop === "complete") {
+    if (opts.maxDepth !== undefined && depth >= opts.maxDepth) {
+      stop = "max-depth";
+      break;
+    }
+    for (let q = 0; q < level.length; q++) {
+      const from = level.read(q, pre.s);
+      post.s.set(pre.s);
+      for (let a = 0; a < alphabet.length; a++) {
+        const step = alphabet[a];
+        if (step.enabled !== undefined && !step.enabled(pre)) continue;
+        const ret = run[a](k, step.args);
+        transitions++;
+        coverage[covRow[a] + RET_INDEX.get(ret)!]++;
+        const checks = stepProps[a];
+        for (let c = 0; c < checks.length; c++) {
+          const f = checks[c].checkStep!(pre, step, ret, post);
+          if (f) report(checks[c], f, [...visited.pathTo(from), a]);
+        }
+        if (stop !== "complete") break outer;
+        if (equalWords(pre.s, post.s)) continue; // a failed call or a no-op: nothing to copy back
+        fingerprint(post.s);
+        if (visited.add(FP[0], FP[1], from, a)) {
+          const index = visited.size - 1;
+          checkState(post, index);
+          next.push(post.s, index);
+          if (stop !== "complete") break outer;
+          if (opts.maxStates !== undefined && visited.size >= opts.maxStates) {
+            stop = "max-states";
+            break outer;
+          }
+          if (opts.onProgress && visited.size % PROGRESS_EVERY === 0) {
+            opts.onProgress({ states: visited.size, transitions, queue: level.length - q + next.length, depth, elapsedMs: Date.now() - t0 });
+          }
+        }
+        post.s.set(pre.s);
+      }
+      if (opts.timeLimitMs !== undefined && (q & 255) === 0 && Date.now() - t0 > opts.timeLimitMs) {
+        stop = "time-limit";
+        break outer;
+      }
+    }
+    [level, next] = [next, level];
+    next.clear();
+    if (level.length > 0) depth++;
+  }
+
+  const bytes = visited.bytes();
+  return {
+    stop,
+    states: visited.size,
+    transitions,
+    depth,
+    elapsedMs: Date.now() - t0,
+    bytesPerState: { visited: bytes.table / visited.size, links: bytes.links / visited.size },
+    coverage: ACTIONS.map((_, i) => Array.from(coverage.subarray(i * RETURNS.length, (i + 1) * RETURNS.length))),
+    violations,
+  };
+}

@@ -1,0 +1,77 @@
+// The visited set of the exhaustive search: 64-bit fingerprints in one open-addressing table
+// (8 bytes a slot, linear probing), and the parent links that make every counterexample a
+// shortest trace (the parent's index and the alphabet index of the step, 8 bytes a state).
+// No per-state JS objects: everything lives in typed arrays that double when full.
+
+const MAX_LOAD = 0.75;
+
+export class VisitedSet {
+  private table: Uint32Array; // [hi, lo] per slot; [0, 0] is an empty slot
+  private mask: number;
+  private parents = new Uint32Array(1 << 16);
+  private vias = new Uint32Array(1 << 16);
+  size = 0;
+
+  constructor(initialSlots = 1 << 16) {
+    this.table = new Uint32Array(initialSlots * 2);
+    this.mask = initialSlots - 1;
+  }
+
+  /** Adds a fingerprint; true if it was new. The new state's index is `size - 1`. */
+  add(hi: number, lo: number, parent: number, via: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    const t = this.table;
+    for (;;) {
+      const h = t[2 * i];
+      const l = t[2 * i + 1];
+      if (h === 0 && l === 0) break;
+      if (h === hi && l === lo) return false;
+      i = (i + 1) & this.mask;
+    }
+    t[2 * i] = hi;
+    t[2 * i + 1] = lo;
+    if (this.size === this.parents.length) this.growLinks();
+    this.parents[this.size] = parent;
+    this.vias[this.size] = via;
+    this.size++;
+    if (this.size > MAX_LOAD * (this.mask + 1)) this.rehash();
+    return true;
+  }
+
+  /** The alphabet indices of the steps from the initial state (index 0) to state `index`. */
+  pathTo(index: number): number[] {
+    const path: number[] = [];
+    for (let i = index; i !== 0; i = this.parents[i]) path.push(this.vias[i]);
+    return path.reverse();
+  }
+
+  /** Bytes held by the fingerprint table, and by the parent links. */
+  bytes(): { table: number; links: number } {
+    return { table: this.table.byteLength, links: this.size * 8 };
+  }
+
+  private growLinks(): void {
+    const p = new Uint32Array(this.parents.length * 2);
+    p.set(this.parents);
+    this.parents = p;
+    const v = new Uint32Array(this.vias.length * 2);
+    v.set(this.vias);
+    this.vias = v;
+  }
+
+  private rehash(): void {
+    const old = this.table;
+    this.table = new Uint32Array(old.length * 2);
+    this.mask = (this.mask << 1) | 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const hi = old[j];
+      const lo = old[j + 1];
+      if (hi === 0 && lo === 0) continue;
+      let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+      while (this.table[2 * i] !== 0 || this.table[2 * i + 1] !== 0) i = (i + 1) & this.mask;
+      this.table[2 * i] = hi;
+      this.table[2 * i + 1] = lo;
+    }
+  }
+}
