@@ -51,6 +51,8 @@ export interface BfsResult {
   /** coverage[actionIndex in ACTIONS][returnIndex in RETURNS] = count of transitions. */
   coverage: number[][];
   violations: BfsViolation[];
+  /** The fingerprints of every state seen, for agreement tests between engines. */
+  visited: VisitedSet;
 }
 
 const RET_INDEX = new Map<Ret, number>(RETURNS.map((r, i) => [r, i]));
@@ -197,5 +199,6 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
     bytesPerState: { visited: bytes.table / visited.size, links: bytes.links / visited.size },
     coverage: ACTIONS.map((_, i) => Array.from(coverage.subarray(i * RETURNS.length, (i + 1) * RETURNS.length))),
     violations,
+    visited,
   };
 }

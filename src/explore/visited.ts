@@ -17,10 +17,24 @@ export class VisitedSet {
     this.mask = initialSlots - 1;
   }
 
+  has(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) lo = 1;
+    for (let i = this.slot(hi, lo); ; i = (i + 1) & this.mask) {
+      const h = this.table[2 * i];
+      const l = this.table[2 * i + 1];
+      if (h === hi && l === lo) return true;
+      if (h === 0 && l === 0) return false;
+    }
+  }
+
+  private slot(hi: number, lo: number): number {
+    return (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+  }
+
   /** Adds a fingerprint; true if it was new. The new state's index is `size - 1`. */
   add(hi: number, lo: number, parent: number, via: number): boolean {
     if (hi === 0 && lo === 0) lo = 1;
-    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+    let i = this.slot(hi, lo);
     const t = this.table;
     for (;;) {
       const h = t[2 * i];
@@ -68,7 +82,7 @@ export class VisitedSet {
       const hi = old[j];
       const lo = old[j + 1];
       if (hi === 0 && lo === 0) continue;
-      let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
+      let i = this.slot(hi, lo);
       while (this.table[2 * i] !== 0 || this.table[2 * i + 1] !== 0) i = (i + 1) & this.mask;
       this.table[2 * i] = hi;
       this.table[2 * i + 1] = lo;
