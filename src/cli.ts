@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The `pkvm-check` command line. Each command lives in src/commands/; this file only wires them
+// and turns every failure into the exit codes of interface.md: usage and input errors are one
+// line on stderr and exit 2, anything unexpected is an internal error, exit 3.
+
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { InputError } from "../model/config.js";
+import { EXIT } from "./commands/exit.js";
+import { listCommand } from "./commands/list.js";
+import { replayCommand } from "./commands/replay.js";
+
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, "; ");
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName("pkvm-check")
+    .command(replayCommand)
+    .command(listCommand)
+    .demandCommand(1, "expected a command (see --help)")
+    .strict()
+    // A usage error comes with a message only; an error thrown by a command comes as itself.
+    .fail((msg, err) => {
+      throw err ?? new InputError(msg);
+    })
+    .help()
+    .parseAsync();
+} catch (e) {
+  const input = e instanceof InputError;
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`pkvm-check: ${input ? "" : "internal error: "}${oneLine(message)}\n`);
+  process.exitCode = input ? EXIT.INPUT : EXIT.INTERNAL;
+}

@@ -1,0 +1,49 @@
+// `pkvm-check list [--config NAME]`: the built-in configs, the actions and the properties, each
+// with one line. With --config, that config in full and only the actions it allows.
+
+import type { CommandModule } from "yargs";
+import { ACTIONS } from "../../model/actions.js";
+import { PROPERTIES } from "../../properties/registry.js";
+import { BUILTIN_CONFIGS, builtinConfig, resolveConfig } from "../configs.js";
+import { EXIT } from "./exit.js";
+
+interface ListArgs {
+  config?: string;
+}
+
+/** `  name  description`, names padded to one column. */
+function table(rows: [string, string][]): string[] {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, doc]) => `  ${name.padEnd(width)}  ${doc}`);
+}
+
+function configLines(name?: string): { lines: string[]; memcache: boolean } {
+  if (name === undefined) {
+    return { lines: table(BUILTIN_CONFIGS.map((c) => [c.name, c.description])), memcache: true };
+  }
+  const { config } = resolveConfig(name);
+  const doc = builtinConfig(name)?.description ?? "read from a file";
+  return { lines: [`  ${name}  ${doc}`, `    ${JSON.stringify(config)}`], memcache: config.memcache };
+}
+
+export const listCommand: CommandModule<object, ListArgs> = {
+  command: "list",
+  describe: "list the built-in configs, the actions and the properties",
+  builder: (y) => y.option("config", { type: "string", describe: "show this config (a built-in name or a JSON file) in full" }),
+  handler: (argv) => {
+    const configs = configLines(argv.config);
+    const actions = ACTIONS.filter((a) => configs.memcache || !a.memcacheOnly);
+    const lines = [
+      "Configs:",
+      ...configs.lines,
+      "",
+      "Actions:",
+      ...table(actions.map((a) => [`${a.name}(${a.args.join(", ")})`, a.doc])),
+      "",
+      "Properties:",
+      ...table(PROPERTIES.map((p) => [p.id, p.description])),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    process.exitCode = EXIT.OK;
+  },
+};

@@ -1,0 +1,108 @@
+// `replay`: runs a trace on the reference engine from its config's initial state, checks every
+// property on the initial state and after every step, and compares each return with `expect`.
+//
+// A property is reported once, at its first violation: after that its checkState usually
+// fails on every later state too, and the first one is the counterexample. A violation of the
+// initial state is reported at step -1 ("before any step"), which keeps `step` an index into
+// `steps` everywhere else.
+
+import type { Step } from "../model/actions.js";
+import { InputError } from "../model/config.js";
+import type { Ret } from "../model/errno.js";
+import { PkvmState } from "../model/state.js";
+import { World } from "../model/world.js";
+import type { Finding, Property } from "../properties/property.js";
+import { PROPERTIES, propertyById } from "../properties/registry.js";
+import { Engine, type ModelVariant } from "./engine.js";
+import { argsToJson, INITIAL_STEP, type Trace } from "./trace.js";
+
+export interface ReplayOptions {
+  /** The properties to check (see selectProperties); all of them when absent. */
+  properties?: readonly Property[];
+  /** A deviation from the real model (seeded faults). */
+  variant?: ModelVariant;
+}
+
+export interface StepOutcome {
+  index: number;
+  step: Step;
+  ret: Ret;
+  expect?: Ret;
+  /** True where `expect` is absent. */
+  match: boolean;
+}
+
+export interface ViolationOutcome {
+  property: string;
+  step: number;
+  finding: Finding;
+  /** The state the finding was made in, and for a step check the state before the step. */
+  state: Uint32Array;
+  pre?: Uint32Array;
+}
+
+export interface ReplayResult {
+  file: string;
+  world: World;
+  ok: boolean;
+  steps: StepOutcome[];
+  violations: ViolationOutcome[];
+}
+
+/** The properties with the given ids (all when absent); an unknown id is an input error. */
+export function selectProperties(ids?: readonly string[]): readonly Property[] {
+  if (!ids) return PROPERTIES;
+  return ids.map(
+    (id) => propertyById(id) ?? fail(`property "${id}": unknown (known: ${PROPERTIES.map((p) => p.id).join(", ")})`),
+  );
+}
+
+function fail(message: string): never {
+  throw new InputError(message);
+}
+
+export function replay(trace: Trace, opts: ReplayOptions = {}): ReplayResult {
+  const properties = opts.properties ?? PROPERTIES;
+  const world = new World(trace.config);
+  const engine = new Engine(world, opts.variant);
+  const violations: ViolationOutcome[] = [];
+  const report = (p: Property, step: number, finding: Finding | null, state: Uint32Array, pre?: Uint32Array) => {
+    if (finding && !violations.some((v) => v.property === p.id)) {
+      violations.push({ property: p.id, step, finding, state, pre });
+    }
+  };
+
+  let state = engine.initial();
+  for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(new PkvmState(world, state)) ?? null, state);
+
+  const steps = trace.steps.map(({ step, expect }, index): StepOutcome => {
+    const { state: post, ret } = engine.step(state, step);
+    const preK = new PkvmState(world, state);
+    const postK = new PkvmState(world, post);
+    for (const p of properties) {
+      report(p, index, p.checkStep?.(preK, step, ret, postK) ?? null, post, state);
+      report(p, index, p.checkState?.(postK) ?? null, post);
+    }
+    state = post;
+    return { index, step, ret, expect, match: expect === undefined || expect === ret };
+  });
+
+  return { file: trace.file, world, ok: violations.length === 0 && steps.every((s) => s.match), steps, violations };
+}
+
+/** One trace's entry of `replay --json` (interface.md); `expect` is null where the trace has none. */
+export function replayToJson(r: ReplayResult): Record<string, unknown> {
+  return {
+    file: r.file,
+    ok: r.ok,
+    steps: r.steps.map((s) => ({
+      index: s.index,
+      action: s.step.action.name,
+      args: argsToJson(s.step),
+      ret: s.ret,
+      expect: s.expect ?? null,
+      match: s.match,
+    })),
+    violations: r.violations.map(({ property, step, finding }) => ({ property, step, ...finding })),
+  };
+}

@@ -1,0 +1,104 @@
+// Human-readable output: replayed traces step by step, and the pages and guest frames a
+// finding names, spelled with the kernel's state names.
+
+import { formatStep } from "../model/actions.js";
+import { formatProt } from "../model/args.js";
+import { Contents, GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../model/state.js";
+import { SegKind } from "../model/world.js";
+import type { ReplayResult, ViolationOutcome } from "./replay.js";
+
+const protName = (prot: number) => formatProt(prot) || "none";
+
+function hostS2Name(k: PkvmState, pfn: number): string {
+  switch (k.hostS2(pfn)) {
+    case S2.EMPTY:
+      return "EMPTY";
+    case S2.IDMAP:
+      return `IDMAP ${protName(k.hostS2Prot(pfn))}`;
+    case S2.ANNOTATION:
+      return k.annotationOwner(pfn) === Owner.HYP
+        ? "ANNOTATION hyp"
+        : `ANNOTATION guest vm ${k.annotationVm(pfn)} gfn ${k.annotationGfn(pfn)}`;
+  }
+}
+
+/** `pfn 3: host OWNED, hyp NOPAGE, ...`: everything the model knows of one physical page. */
+export function describePage(k: PkvmState, pfn: number): string {
+  if (pfn >= k.w.pages) return `pfn ${pfn}: past the address limit`;
+  if (!k.w.isMemory(pfn)) return `pfn ${pfn}: MMIO`;
+  const contents = k.contents(pfn);
+  const parts = [
+    `host ${PageState[k.hostState(pfn)]}`,
+    `hyp ${PageState[k.hypState(pfn)]}`,
+    `host_share_guest_count ${k.hostShareGuestCount(pfn)}`,
+    `refcount ${k.refcount(pfn)}`,
+    `host stage-2 ${hostS2Name(k, pfn)}`,
+    `contents ${Contents[contents]}${contents === Contents.GUEST ? ` of vm ${k.contentsVm(pfn)}` : ""}`,
+  ];
+  if (k.w.segKind[k.w.segOf(pfn)] === SegKind.NOMAP) parts.push("NOMAP");
+  if (k.hypS1Mapped(pfn)) parts.push("hyp stage-1 mapped");
+  if (k.ffaShared(pfn)) parts.push("FF-A shared");
+  if (k.leaked(pfn)) parts.push("leaked");
+  return `pfn ${pfn}: ${parts.join(", ")}`;
+}
+
+/** `vm 0 gfn 1: ...`: the guest stage-2 leaf of one guest frame. */
+export function describeFrame(k: PkvmState, vm: number, gfn: number): string {
+  const where = `vm ${vm} gfn ${gfn}`;
+  const vmc = k.w.config.vms[vm];
+  if (!vmc) return `${where}: no such VM slot`;
+  if (gfn >= vmc.gfns) return `${where}: past the guest's address space`;
+  const life = `VM ${VmLife[k.vmLife(vm)]}`;
+  switch (k.guestEntry(vm, gfn)) {
+    case GuestEntry.ABSENT:
+      return `${where}: absent (${life})`;
+    case GuestEntry.POISON:
+      return `${where}: POISON (${life})`;
+    case GuestEntry.MAPPED: {
+      const block = k.guestBlock(vm, gfn) ? ", block" : "";
+      return `${where}: pfn ${k.guestPfn(vm, gfn)}, ${PageState[k.guestState(vm, gfn)]}, prot ${protName(k.guestProt(vm, gfn))}${block} (${life})`;
+    }
+  }
+}
+
+/** The pages and frames a finding names, with their state before the step where it changed. */
+export function describeFinding(r: ReplayResult, v: ViolationOutcome): string[] {
+  const post = new PkvmState(r.world, v.state);
+  const pre = v.pre && new PkvmState(r.world, v.pre);
+  const lines: string[] = [];
+  const add = (describe: (k: PkvmState) => string) => {
+    const now = describe(post);
+    lines.push(`    ${now}`);
+    const before = pre && describe(pre);
+    if (before && before !== now) lines.push(`      before the step: ${before.slice(before.indexOf(": ") + 2)}`);
+  };
+  for (const pfn of v.finding.pages ?? []) add((k) => describePage(k, pfn));
+  for (const [vm, gfn] of v.finding.frames ?? []) add((k) => describeFrame(k, vm, gfn));
+  return lines;
+}
+
+/** One line per step (a mismatch is marked), then each violation with the state it names. */
+export function formatReplay(r: ReplayResult): string {
+  const calls = r.steps.map((s) => formatStep(s.step));
+  const width = Math.max(0, ...calls.map((c) => c.length));
+  const lines = [`${r.file}:`];
+  r.steps.forEach((s, i) => {
+    const expected = s.expect === undefined ? "" : `  expected ${s.expect}`;
+    const mark = s.match ? "" : "  <-- MISMATCH";
+    lines.push(`  ${String(s.index).padStart(3)}  ${calls[i].padEnd(width)}  ${s.ret.padEnd(10)}${expected}${mark}`.trimEnd());
+  });
+  for (const v of r.violations) {
+    const at = v.step < 0 ? "in the initial state" : `at step ${v.step}`;
+    lines.push(`  VIOLATION ${v.property} ${at}: ${v.finding.message}`, ...describeFinding(r, v));
+  }
+  const mismatches = r.steps.filter((s) => !s.match).length;
+  const verdict = r.ok
+    ? "ok"
+    : `FAILED (${plural(mismatches, "mismatched return")}, ${plural(r.violations.length, "property violated", "properties violated")})`;
+  lines.push(`${r.file}: ${verdict}`);
+  return lines.join("\n");
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
