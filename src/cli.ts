@@ -6,6 +6,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { InputError } from "../model/config.js";
+import { checkCommand } from "./commands/check.js";
 import { EXIT } from "./commands/exit.js";
 import { listCommand } from "./commands/list.js";
 import { replayCommand } from "./commands/replay.js";
@@ -17,6 +18,7 @@ function oneLine(message: string): string {
 try {
   await yargs(hideBin(process.argv))
     .scriptName("pkvm-check")
+    .command(checkCommand)
     .command(replayCommand)
     .command(listCommand)
     .demandCommand(1, "expected a command (see --help)")

@@ -20,6 +20,12 @@ export interface BfsOptions {
   timeLimitMs?: number;
   /** Collect the first counterexample of every violated property instead of stopping. */
   keepGoing?: boolean;
+  /**
+   * Classifies a violation by its property and the step that led to it (none for the initial
+   * state): a known finding's id, or undefined for a new violation. Known findings are recorded
+   * once each and never stop the search, so that a new violation of the same property is found.
+   */
+  known?: (property: string, step: AlphabetStep | undefined) => string | undefined;
   onProgress?: (p: BfsProgress) => void;
 }
 
@@ -33,6 +39,8 @@ export interface BfsProgress {
 
 export interface BfsViolation {
   property: string;
+  /** The known finding this is, if it is one. */
+  known?: string;
   finding: Finding;
   /** Alphabet indices from the initial state; the violation shows after the last step. */
   path: number[];
@@ -118,17 +126,24 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   let depth = 0;
   let stop: StopReason = "complete";
 
-  const report = (p: Property, f: Finding, path: number[]): void => {
+  const knownSeen = new Set<string>();
+  const report = (p: Property, f: Finding, via: number, path: () => number[]): void => {
+    const known = opts.known?.(p.id, via < 0 ? undefined : alphabet[via]);
+    if (known !== undefined) {
+      if (!knownSeen.has(known)) violations.push({ property: p.id, known, finding: f, path: path() });
+      knownSeen.add(known);
+      return;
+    }
     violated.add(p.id);
-    violations.push({ property: p.id, finding: f, path });
+    violations.push({ property: p.id, finding: f, path: path() });
     if (!opts.keepGoing) stop = "violation";
     stateProps = stateProps.filter((q) => !violated.has(q.id));
     stepProps = stepChecks(alphabet, opts.properties, violated);
   };
-  const checkState = (s: PkvmState, index: number): void => {
+  const checkState = (s: PkvmState, index: number, via: number): void => {
     for (const p of stateProps) {
       const f = p.checkState!(s);
-      if (f) report(p, f, visited.pathTo(index));
+      if (f) report(p, f, via, () => visited.pathTo(index));
     }
   };
 
@@ -136,7 +151,7 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   fingerprint(init);
   visited.add(FP[0], FP[1], 0, 0);
   post.s.set(init);
-  checkState(post, 0);
+  checkState(post, 0, -1);
   let level = new StateQueue(words);
   let next = new StateQueue(words);
   level.push(init, 0);
@@ -159,14 +174,14 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         const checks = stepProps[a];
         for (let c = 0; c < checks.length; c++) {
           const f = checks[c].checkStep!(pre, step, ret, post);
-          if (f) report(checks[c], f, [...visited.pathTo(from), a]);
+          if (f) report(checks[c], f, a, () => [...visited.pathTo(from), a]);
         }
         if (stop !== "complete") break outer;
         if (equalWords(pre.s, post.s)) continue; // a failed call or a no-op: nothing to copy back
         fingerprint(post.s);
         if (visited.add(FP[0], FP[1], from, a)) {
           const index = visited.size - 1;
-          checkState(post, index);
+          checkState(post, index, a);
           next.push(post.s, index);
           if (stop !== "complete") break outer;
           if (opts.maxStates !== undefined && visited.size >= opts.maxStates) {

@@ -1,0 +1,110 @@
+// `pkvm-check check`: the CI gate. With no flags: the exhaustive search of the default config,
+// then the regression corpus under counterexamples/. Every flag is validated before anything
+// runs, so that bad input (exit 2) writes nothing under counterexamples/.
+
+import { writeFileSync } from "node:fs";
+import type { CommandModule } from "yargs";
+import { InputError } from "../../model/config.js";
+import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
+import { replayCorpus } from "../check/corpus.js";
+import { failed, type EngineReport } from "../check/report.js";
+import { runBfs } from "../check/run-bfs.js";
+import { resolveConfig } from "../configs.js";
+import { formatCheck } from "../report/check-text.js";
+import { junitXml } from "../report/junit.js";
+import { selectProperties } from "../replay.js";
+import { EXIT } from "./exit.js";
+
+const ENGINES = ["bfs"] as const;
+type EngineName = (typeof ENGINES)[number];
+
+interface CheckArgs {
+  config: string;
+  engine?: string[];
+  json: boolean;
+  junit?: string;
+  out: string;
+  "keep-going": boolean;
+  "max-states"?: number;
+  "max-depth"?: number;
+  "time-limit"?: number;
+  property?: string[];
+  "allow-internal": boolean;
+  strict: boolean;
+  "require-complete": boolean;
+  baseline: string;
+  corpus: boolean;
+}
+
+/** A flag that must be a positive integer (yargs lets NaN and fractions through). */
+function count(value: number | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new InputError(`--${flag}: expected a positive integer, got ${value}`);
+  return value;
+}
+
+function engines(names: string[] | undefined): EngineName[] {
+  if (!names) return ["bfs"];
+  return names.flatMap((n) => n.split(",")).map((n) => {
+    if (!(ENGINES as readonly string[]).includes(n)) throw new InputError(`--engine: unknown engine "${n}" (known: ${ENGINES.join(", ")})`);
+    return n as EngineName;
+  });
+}
+
+export const checkCommand: CommandModule<object, CheckArgs> = {
+  command: "check",
+  describe: "explore the model with the chosen engines, check every property, write counterexamples",
+  builder: (y) =>
+    y
+      .option("config", { type: "string", default: "default", describe: "a built-in config name or a JSON world config file" })
+      .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: bfs` })
+      .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
+      .option("junit", { type: "string", describe: "write a JUnit XML report to this file" })
+      .option("out", { type: "string", default: "counterexamples", describe: "directory for counterexample traces" })
+      .option("keep-going", { type: "boolean", default: false, describe: "collect one counterexample per violated property" })
+      .option("max-states", { type: "number", describe: "stop the search after this many distinct states" })
+      .option("max-depth", { type: "number", describe: "do not expand states deeper than this" })
+      .option("time-limit", { type: "number", describe: "stop the search after this many seconds" })
+      .option("property", { type: "string", array: true, describe: "check only these property ids" })
+      .option("allow-internal", { type: "boolean", default: false, describe: "let the adversary call hyp-internal transitions (hyp_donate_host)" })
+      .option("strict", { type: "boolean", default: false, describe: "fail on known findings too" })
+      .option("require-complete", { type: "boolean", default: false, describe: "exit 1 when a search is cut short by a limit" })
+      .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the known-findings baseline" })
+      .option("corpus", { type: "boolean", default: true, describe: "replay the traces under --out as a regression corpus" }),
+  handler: (argv) => {
+    const named = resolveConfig(argv.config);
+    const properties = selectProperties(argv.property);
+    const chosen = engines(argv.engine);
+    const baseline = readBaseline(argv.baseline);
+    const limits = {
+      maxStates: count(argv["max-states"], "max-states"),
+      maxDepth: count(argv["max-depth"], "max-depth"),
+      timeLimitMs: argv["time-limit"] === undefined ? undefined : count(argv["time-limit"], "time-limit")! * 1000,
+    };
+
+    const reports: EngineReport[] = [];
+    for (const engine of chosen) {
+      if (engine === "bfs") {
+        reports.push(runBfs(named, {
+          properties,
+          out: argv.out,
+          keepGoing: argv["keep-going"],
+          allowInternal: argv["allow-internal"],
+          ...limits,
+          baseline,
+          progress: !argv.json,
+        }));
+      }
+    }
+    if (argv.corpus) reports.push(replayCorpus(argv.out, baseline, () => undefined));
+
+    if (argv.junit) writeFileSync(argv.junit, junitXml(reports));
+    const bad = reports.some((r) => failed(r, argv.strict)) || (argv["require-complete"] && reports.some((r) => !r.complete));
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify({ ok: !bad, reports }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`${reports.map(formatCheck).join("\n")}\n${bad ? "check: FAILED" : "check: ok"}\n`);
+    }
+    process.exitCode = bad ? EXIT.FAILED : EXIT.OK;
+  },
+};

@@ -1,0 +1,27 @@
+// The text summary of `check`: per engine run its figures, its verdicts and its warnings; an
+// incomplete search says so plainly and is never presented as a proof.
+
+import type { EngineReport } from "../check/report.js";
+
+const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding" } as const;
+
+export function formatCheck(r: EngineReport): string {
+  const lines = [`== ${r.engine} on ${r.config}`];
+  lines.push(`   ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  if (!r.complete) lines.push(`   INCOMPLETE: stopped by ${r.stop}; no violation found in what was covered is not a proof`);
+  const width = Math.max(0, ...r.verdicts.map((v) => v.property.length));
+  for (const v of r.verdicts) {
+    const detail = v.status === "fail" || v.status === "known" ? `  ${v.message ?? ""}` : "";
+    const where = v.counterexample ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}` : "";
+    const known = v.known ? ` ${v.known}` : "";
+    lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${detail}${where}`);
+  }
+  if (r.coverage) {
+    lines.push("   action coverage (returns):");
+    for (const [action, rets] of Object.entries(r.coverage)) {
+      lines.push(`     ${action}: ${Object.entries(rets).map(([ret, n]) => `${ret} ${n}`).join(", ")}`);
+    }
+  }
+  for (const w of r.warnings) lines.push(`   warning: ${w}`);
+  return lines.join("\n");
+}
