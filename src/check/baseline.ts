@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { InputError } from "../../model/config.js";
+import type { Property } from "../../properties/property.js";
 import { readJson } from "../configs.js";
 
 export interface KnownFinding {
@@ -41,4 +42,16 @@ export function readBaseline(file: string): KnownFinding[] {
 /** The id of the known finding a violation is, if any. */
 export function matchKnown(baseline: readonly KnownFinding[], property: string, action: string | undefined): string | undefined {
   return baseline.find((f) => f.property === property && f.action === action)?.id;
+}
+
+/**
+ * The properties with their known findings masked out, for engines without a known-findings
+ * hook: a step check whose violation is a known finding (same property, same action) passes.
+ */
+export function maskKnown(properties: readonly Property[], baseline: readonly KnownFinding[]): Property[] {
+  return properties.map((p) => {
+    const check = p.checkStep;
+    if (!check || !baseline.some((f) => f.property === p.id)) return p;
+    return { ...p, checkStep: (pre, step, ret, post) => (matchKnown(baseline, p.id, step.action.name) ? null : check(pre, step, ret, post)) };
+  });
 }

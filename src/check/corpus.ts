@@ -22,10 +22,10 @@ export function traceFiles(dir: string): string[] {
     .sort();
 }
 
-export function replayCorpus(dir: string, baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
+export function replayCorpus(files: readonly string[], baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
   const verdicts: Verdict[] = [];
   const warnings: string[] = [];
-  for (const file of traceFiles(dir)) {
+  for (const file of files) {
     const trace = readTrace(file);
     const real = replay(trace);
     const faultName = typeof trace.meta?.fault === "string" ? trace.meta.fault : undefined;
@@ -59,7 +59,7 @@ export function replayCorpus(dir: string, baseline: readonly KnownFinding[], fau
   }
   return {
     engine: "corpus",
-    config: dir,
+    config: `${files.length} traces`,
     complete: true,
     stats: { traces: verdicts.length, knownFindings: baseline.length },
     verdicts,

@@ -1,3 +1,6 @@
+import { ACTIONS } from "../../model/actions.js";
+import { RETURNS } from "../../model/errno.js";
+
 // What every engine run of `check` reports, whatever the engine: one verdict per property, the
 // run's figures, and warnings. The text, JSON and JUnit reporters read only this.
 
@@ -37,4 +40,24 @@ export interface EngineReport {
 
 export function failed(r: EngineReport, strict: boolean): boolean {
   return r.verdicts.some((v) => v.status === "fail" || (strict && v.status === "known"));
+}
+
+/**
+ * Action coverage of an engine run (coverage[action in ACTIONS][return in RETURNS]) as a record,
+ * with a warning for every action of the alphabet that never succeeded: a dead action usually
+ * means a modelling mistake.
+ */
+export function coverageOf(
+  coverage: number[][],
+  alphabetActions: ReadonlySet<string>,
+  config: string,
+): { coverage: Record<string, Record<string, number>>; warnings: string[] } {
+  const out: Record<string, Record<string, number>> = {};
+  const warnings: string[] = [];
+  ACTIONS.forEach((a, i) => {
+    if (!alphabetActions.has(a.name)) return;
+    out[a.name] = Object.fromEntries(RETURNS.map((ret, j): [string, number] => [ret, coverage[i][j]]).filter(([, n]) => n > 0));
+    if (!coverage[i][0]) warnings.push(`${a.name} never succeeded on ${config}: a dead action usually means a modelling mistake`);
+  });
+  return { coverage: out, warnings };
 }

@@ -1,8 +1,6 @@
 // `check --engine bfs`: the exhaustive search of a config, its counterexamples written as traces,
 // and its figures, as an EngineReport.
 
-import { ACTIONS } from "../../model/actions.js";
-import { RETURNS } from "../../model/errno.js";
 import { World } from "../../model/world.js";
 import type { Property } from "../../properties/property.js";
 import { alphabet } from "../alphabet.js";
@@ -12,7 +10,7 @@ import { bfs } from "../explore/bfs.js";
 import { progressReporter } from "../report/progress.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
-import type { EngineReport, Verdict } from "./report.js";
+import { coverageOf, type EngineReport, type Verdict } from "./report.js";
 import { writeCounterexample } from "../trace.js";
 
 export interface BfsRunOptions {
@@ -64,14 +62,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     });
   }
 
-  const coverage: Record<string, Record<string, number>> = {};
-  const warnings: string[] = [];
-  const inAlphabet = new Set(steps.map((s) => s.action.name));
-  ACTIONS.forEach((a, i) => {
-    if (!inAlphabet.has(a.name)) return;
-    coverage[a.name] = Object.fromEntries(RETURNS.map((ret, j) => [ret, r.coverage[i][j]]).filter(([, n]) => n));
-    if (!r.coverage[i][0]) warnings.push(`${a.name} never succeeded on ${named.name}: a dead action usually means a modelling mistake`);
-  });
+  const { coverage, warnings } = coverageOf(r.coverage, new Set(steps.map((s) => s.action.name)), named.name);
   const seconds = r.elapsedMs / 1000;
   return {
     engine: "bfs",

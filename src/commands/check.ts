@@ -6,20 +6,21 @@ import { writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
-import { replayCorpus } from "../check/corpus.js";
+import { replayCorpus, traceFiles } from "../check/corpus.js";
 import { failed, type EngineReport } from "../check/report.js";
 import { runBfs } from "../check/run-bfs.js";
+import { runRandom } from "../check/run-random.js";
 import { resolveConfig } from "../configs.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
 import { selectProperties } from "../replay.js";
 import { EXIT } from "./exit.js";
 
-const ENGINES = ["bfs"] as const;
+const ENGINES = ["bfs", "random"] as const;
 type EngineName = (typeof ENGINES)[number];
 
 interface CheckArgs {
-  config: string;
+  config?: string;
   engine?: string[];
   json: boolean;
   junit?: string;
@@ -34,6 +35,32 @@ interface CheckArgs {
   "require-complete": boolean;
   baseline: string;
   corpus: boolean;
+  seed: string;
+  runs?: number;
+  "max-steps"?: number;
+  shard?: string;
+  "replay-path"?: string;
+}
+
+/** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
+const GATE_RANDOM = { config: "wide", runs: 1000 };
+
+function seedOf(s: string): number {
+  if (s === "random") return Math.floor(Math.random() * 2 ** 31);
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n >= 2 ** 32) {
+    throw new InputError(`--seed: expected a non-negative 32-bit integer or "random", got "${s}"`);
+  }
+  return n | 0;
+}
+
+function shardOf(s: string | undefined): { index: number; count: number } | undefined {
+  if (s === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new InputError(`--shard: expected I/N with 0 <= I < N, got "${s}"`);
+  return { index, count };
 }
 
 /** A flag that must be a positive integer (yargs lets NaN and fractions through). */
@@ -44,7 +71,7 @@ function count(value: number | undefined, flag: string): number | undefined {
 }
 
 function engines(names: string[] | undefined): EngineName[] {
-  if (!names) return ["bfs"];
+  if (!names) return ["bfs", "random"];
   return names.flatMap((n) => n.split(",")).map((n) => {
     if (!(ENGINES as readonly string[]).includes(n)) throw new InputError(`--engine: unknown engine "${n}" (known: ${ENGINES.join(", ")})`);
     return n as EngineName;
@@ -56,7 +83,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   describe: "explore the model with the chosen engines, check every property, write counterexamples",
   builder: (y) =>
     y
-      .option("config", { type: "string", default: "default", describe: "a built-in config name or a JSON world config file" })
+      .option("config", { type: "string", describe: 'a built-in config name or a JSON world config file (default: "default")' })
       .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: bfs` })
       .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
       .option("junit", { type: "string", describe: "write a JUnit XML report to this file" })
@@ -70,9 +97,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("strict", { type: "boolean", default: false, describe: "fail on known findings too" })
       .option("require-complete", { type: "boolean", default: false, describe: "exit 1 when a search is cut short by a limit" })
       .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the known-findings baseline" })
-      .option("corpus", { type: "boolean", default: true, describe: "replay the traces under --out as a regression corpus" }),
+      .option("corpus", { type: "boolean", default: true, describe: "replay the traces under --out as a regression corpus" })
+      .option("seed", { type: "string", default: "42", describe: 'random engine: the seed, or "random" (the seed used is printed)' })
+      .option("runs", { type: "number", describe: "random engine: runs to generate" })
+      .option("max-steps", { type: "number", describe: "random engine: the longest run, in steps" })
+      .option("shard", { type: "string", describe: "random engine: I/N, this job's share of N parallel CI jobs" })
+      .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" }),
   handler: (argv) => {
-    const named = resolveConfig(argv.config);
+    const named = resolveConfig(argv.config ?? "default");
     const properties = selectProperties(argv.property);
     const chosen = engines(argv.engine);
     const baseline = readBaseline(argv.baseline);
@@ -81,6 +113,16 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       maxDepth: count(argv["max-depth"], "max-depth"),
       timeLimitMs: argv["time-limit"] === undefined ? undefined : count(argv["time-limit"], "time-limit")! * 1000,
     };
+    const gate = argv.engine === undefined;
+    const randomConfig = gate && argv.config === undefined ? resolveConfig(GATE_RANDOM.config) : named;
+    const random = {
+      seed: seedOf(argv.seed),
+      runs: count(argv.runs, "runs") ?? (gate ? GATE_RANDOM.runs : undefined),
+      maxSteps: count(argv["max-steps"], "max-steps"),
+      shard: shardOf(argv.shard),
+      replayPath: argv["replay-path"],
+    };
+    const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
 
     const reports: EngineReport[] = [];
     for (const engine of chosen) {
@@ -94,9 +136,21 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           baseline,
           progress: !argv.json,
         }));
+      } else {
+        if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
+        reports.push(runRandom(randomConfig, {
+          properties,
+          out: argv.out,
+          keepGoing: argv["keep-going"],
+          allowInternal: argv["allow-internal"],
+          timeLimitMs: limits.timeLimitMs,
+          ...random,
+          baseline,
+          progress: !argv.json,
+        }));
       }
     }
-    if (argv.corpus) reports.push(replayCorpus(argv.out, baseline, () => undefined));
+    if (argv.corpus) reports.push(replayCorpus(corpus, baseline, () => undefined));
 
     if (argv.junit) writeFileSync(argv.junit, junitXml(reports));
     const bad = reports.some((r) => failed(r, argv.strict)) || (argv["require-complete"] && reports.some((r) => !r.complete));
