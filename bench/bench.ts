@@ -1,0 +1,87 @@
+// `npm run bench`: the figures users judge a model checker by. Each exhaustive search runs in a
+// child process of its own, so that its peak RSS is its own. Time bounds live here, not in the
+// tests: the machines are shared and noisy, so read the figures, don't gate on them.
+
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { PROPERTIES } from "../properties/registry.js";
+import { alphabet } from "../src/alphabet.js";
+import { resolveConfig } from "../src/configs.js";
+import { Engine } from "../src/engine.js";
+import { bfs } from "../src/explore/bfs.js";
+import { World } from "../model/world.js";
+import { randomBench } from "./random-bench.js";
+
+const self = fileURLToPath(import.meta.url);
+
+/** A deterministic PRNG (mulberry32), so that every run measures the same steps. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Reference-engine steps per second on random sequences of the config's alphabet. */
+function engineSteps(config: string, steps: number): Record<string, number | string> {
+  const world = new World(resolveConfig(config).config);
+  const engine = new Engine(world);
+  const al = alphabet(world);
+  const rand = prng(1);
+  const picks = Array.from({ length: steps }, () => al[Math.floor(rand() * al.length)]);
+  let state = engine.initial();
+  let t = performance.now();
+  for (const s of picks) state = engine.step(state, s).state; // the pure step: one clone each
+  const pure = steps / ((performance.now() - t) / 1000);
+  state = engine.initial();
+  t = performance.now();
+  for (const s of picks) engine.applyInPlace(state, s);
+  const inPlace = steps / ((performance.now() - t) / 1000);
+  return {
+    config,
+    stateBytes: world.words * 4,
+    alphabet: al.length,
+    pureStepsPerSecond: Math.round(pure),
+    inPlaceStepsPerSecond: Math.round(inPlace),
+  };
+}
+
+/** One exhaustive search with every property, in this (child) process. */
+function bfsFigures(config: string): Record<string, number | string> {
+  const world = new World(resolveConfig(config).config);
+  const r = bfs(new Engine(world), alphabet(world), { properties: PROPERTIES, keepGoing: true });
+  const seconds = r.elapsedMs / 1000;
+  return {
+    config,
+    stop: r.stop,
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: Number(seconds.toFixed(2)),
+    statesPerSecond: Math.round(r.states / seconds),
+    transitionsPerSecond: Math.round(r.transitions / seconds),
+    visitedBytesPerState: Number(r.bytesPerState.visited.toFixed(1)),
+    linkBytesPerState: r.bytesPerState.links,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+function table(title: string, rows: Record<string, number | string>[]): void {
+  console.log(`\n${title}`);
+  console.table(rows);
+}
+
+if (process.argv[2] === "--bfs") {
+  process.stdout.write(JSON.stringify(bfsFigures(process.argv[3])));
+} else {
+  table("reference engine, random action sequences", [engineSteps("tiny", 1_000_000), engineSteps("wide", 1_000_000)]);
+  const searches = ["tiny", "default"].map((c) => JSON.parse(execFileSync(process.execPath, [self, "--bfs", c], { encoding: "utf8" })));
+  table("exhaustive search (bfs), every property", searches);
+  const r = randomBench();
+  table(`random engine on ${r.config}, every property but no-hyp-panic`, [
+    { stepsPerSecond: r.stepsPerSecond, steps: r.steps, runs: r.runs, distinctStates: r.distinctStates },
+  ]);
+  table("random engine: time to the first counterexample of a planted fault (reclaim without scrubbing)", r.fault);
+}
