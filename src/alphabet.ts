@@ -5,7 +5,7 @@
 // Threat model (semantics 5a): hyp_donate_host only with `allowInternal`.
 
 import { ACTIONS, type ActionDef, type Step } from "../model/actions.js";
-import { makeArgs, type ArgName, type Args } from "../model/args.js";
+import { formatProt, makeArgs, type ArgName, type Args } from "../model/args.js";
 import { PROT_R, PROT_RWX, PROT_W, type PkvmState } from "../model/state.js";
 import type { World } from "../model/world.js";
 
@@ -66,6 +66,20 @@ function domain(w: World, action: ActionDef, arg: ArgName, vm: number): (number 
     case "mkold":
       return [true];
   }
+}
+
+/** The alphabet of a config, per action: its step count and each argument's domain, for `list`. */
+export function describeAlphabet(w: World, opts: AlphabetOptions = {}): { action: string; steps: number; domains: string }[] {
+  const steps = alphabet(w, opts);
+  return ACTIONS.filter((a) => steps.some((s) => s.action === a)).map((action) => {
+    const mine = steps.filter((s) => s.action === action);
+    const domains = action.args.map((arg) => {
+      const values = [...new Set(mine.map((s) => (arg === "prot" ? formatProt(s.args.prot) : String(s.args[arg]))))];
+      return `${arg} in {${values.join(", ")}}`;
+    });
+    const guard = mine[0].enabled ? " (hyp discipline guard)" : "";
+    return { action: action.name, steps: mine.length, domains: domains.join(", ") + guard };
+  });
 }
 
 export function alphabet(w: World, opts: AlphabetOptions = {}): AlphabetStep[] {

@@ -4,6 +4,8 @@
 import type { CommandModule } from "yargs";
 import { ACTIONS } from "../../model/actions.js";
 import { PROPERTIES } from "../../properties/registry.js";
+import { World } from "../../model/world.js";
+import { describeAlphabet } from "../alphabet.js";
 import { BUILTIN_CONFIGS, builtinConfig, resolveConfig } from "../configs.js";
 import { EXIT } from "./exit.js";
 
@@ -23,7 +25,18 @@ function configLines(name?: string): { lines: string[]; memcache: boolean } {
   }
   const { config } = resolveConfig(name);
   const doc = builtinConfig(name)?.description ?? "read from a file";
-  return { lines: [`  ${name}  ${doc}`, `    ${JSON.stringify(config)}`], memcache: config.memcache };
+  const rows = describeAlphabet(new World(config));
+  const total = rows.reduce((n, r) => n + r.steps, 0);
+  return {
+    lines: [
+      `  ${name}  ${doc}`,
+      `    ${JSON.stringify(config)}`,
+      "",
+      `Alphabet of ${name}: ${total} steps tried in every state by the explorers (hyp_donate_host only with --allow-internal):`,
+      ...table(rows.map((r) => [`${r.action} x${r.steps}`, r.domains])),
+    ],
+    memcache: config.memcache,
+  };
 }
 
 export const listCommand: CommandModule<object, ListArgs> = {
