@@ -2,7 +2,7 @@
 // makes the hypervisor panic. Hyp-internal actions (pins, donations into hyp) are the hyp's own
 // doing and are excluded: a panic there is a modelling question, not the adversary's win.
 
-import { isAdversarial } from "../model/actions.js";
+import { formatStep, isAdversarial } from "../model/actions.js";
 import { finding, type Property } from "./property.js";
 
 const property: Property = {
@@ -11,7 +11,11 @@ const property: Property = {
   invariant: 16,
   checkStep(_pre, step, ret) {
     if (ret !== "PANIC" || !isAdversarial(step.action)) return null;
-    return finding(`${step.action.name} made the hypervisor panic`, { pages: step.action.args.includes("pfn") ? [step.args.pfn] : [] });
+    const named = step.action.args;
+    return finding(`${formatStep(step)} made the hypervisor panic`, {
+      pages: named.includes("pfn") ? [step.args.pfn] : [],
+      frames: named.includes("gfn") ? [[step.args.vm, step.args.gfn]] : [],
+    });
   },
 };
 
