@@ -43,7 +43,7 @@ interface CheckArgs {
 }
 
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
-const GATE_RANDOM = { config: "wide", runs: 1000 };
+const GATE_RANDOM = { config: "wide", runs: 3000 };
 
 function seedOf(s: string): number {
   if (s === "random") return Math.floor(Math.random() * 2 ** 31);
