@@ -8,8 +8,11 @@ import { hideBin } from "yargs/helpers";
 import { InputError } from "../model/config.js";
 import { checkCommand } from "./commands/check.js";
 import { EXIT } from "./commands/exit.js";
+import { exportCommand } from "./commands/export.js";
+import { faultsCommand } from "./commands/faults.js";
 import { listCommand } from "./commands/list.js";
 import { replayCommand } from "./commands/replay.js";
+import { reportCommand } from "./commands/report.js";
 
 function oneLine(message: string): string {
   return message.trim().replace(/\s*\n\s*/g, "; ");
@@ -21,6 +24,9 @@ try {
     .command(checkCommand)
     .command(replayCommand)
     .command(listCommand)
+    .command(exportCommand)
+    .command(reportCommand)
+    .command(faultsCommand)
     .demandCommand(1, "expected a command (see --help)")
     .strict()
     // A usage error comes with a message only; an error thrown by a command comes as itself.

@@ -11,10 +11,16 @@ import { failed, type EngineReport } from "../check/report.js";
 import { runBfs } from "../check/run-bfs.js";
 import { runRandom } from "../check/run-random.js";
 import { resolveConfig } from "../configs.js";
+import { maskRealModelFindings } from "../faults/known.js";
+import { faultLookup, faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
+import { sarifLog } from "../report/sarif.js";
 import { selectProperties } from "../replay.js";
 import { EXIT } from "./exit.js";
+import { writeItfNextTo } from "./export.js";
+import { checkOutputDir, checkOutputFile, writeOutput } from "./output.js";
+import { writeReportInto } from "./report.js";
 
 const ENGINES = ["bfs", "random"] as const;
 type EngineName = (typeof ENGINES)[number];
@@ -24,6 +30,9 @@ interface CheckArgs {
   engine?: string[];
   json: boolean;
   junit?: string;
+  sarif?: string;
+  html?: string;
+  itf: boolean;
   out: string;
   "keep-going": boolean;
   "max-states"?: number;
@@ -40,6 +49,7 @@ interface CheckArgs {
   "max-steps"?: number;
   shard?: string;
   "replay-path"?: string;
+  fault?: string;
 }
 
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
@@ -87,6 +97,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: bfs` })
       .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
       .option("junit", { type: "string", describe: "write a JUnit XML report to this file" })
+      .option("sarif", { type: "string", describe: "write a SARIF 2.1.0 report to this file" })
+      .option("html", { type: "string", describe: "write an HTML report of every counterexample into this directory" })
+      .option("itf", { type: "boolean", default: false, describe: "write every counterexample also in ITF, as .itf.json next to it" })
       .option("out", { type: "string", default: "counterexamples", describe: "directory for counterexample traces" })
       .option("keep-going", { type: "boolean", default: false, describe: "collect one counterexample per violated property" })
       .option("max-states", { type: "number", describe: "stop the search after this many distinct states" })
@@ -102,9 +115,11 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("runs", { type: "number", describe: "random engine: runs to generate" })
       .option("max-steps", { type: "number", describe: "random engine: the longest run, in steps" })
       .option("shard", { type: "string", describe: "random engine: I/N, this job's share of N parallel CI jobs" })
-      .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" }),
+      .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" })
+      .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: (argv) => {
-    const named = resolveConfig(argv.config ?? "default");
+    const fault = faultOption(argv.fault);
+    const named = argv.config === undefined && fault?.config ? fault.config : resolveConfig(argv.config ?? "default");
     const properties = selectProperties(argv.property);
     const chosen = engines(argv.engine);
     const baseline = readBaseline(argv.baseline);
@@ -114,7 +129,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       timeLimitMs: argv["time-limit"] === undefined ? undefined : count(argv["time-limit"], "time-limit")! * 1000,
     };
     const gate = argv.engine === undefined;
-    const randomConfig = gate && argv.config === undefined ? resolveConfig(GATE_RANDOM.config) : named;
+    const randomConfig = gate && argv.config === undefined ? (fault?.config ?? resolveConfig(GATE_RANDOM.config)) : named;
+    // Under a fault, the real model's known findings are masked: they are not the fault's doing.
+    const faulty = fault && { properties: maskRealModelFindings(properties, baseline), variant: fault.variant, fault: fault.name };
     const random = {
       seed: seedOf(argv.seed),
       runs: count(argv.runs, "runs") ?? (gate ? GATE_RANDOM.runs : undefined),
@@ -122,6 +139,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       shard: shardOf(argv.shard),
       replayPath: argv["replay-path"],
     };
+    checkOutputDir(argv.out, "--out");
+    if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
+    if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
+    if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
     const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
 
     const reports: EngineReport[] = [];
@@ -135,6 +156,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           ...limits,
           baseline,
           progress: !argv.json,
+          ...faulty,
         }));
       } else {
         if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
@@ -147,13 +169,23 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           ...random,
           baseline,
           progress: !argv.json,
+          ...faulty,
         }));
       }
     }
-    if (argv.corpus) reports.push(replayCorpus(corpus, baseline, () => undefined));
+    if (argv.corpus) reports.push(replayCorpus(corpus, baseline, faultLookup));
 
     if (argv.junit) writeFileSync(argv.junit, junitXml(reports));
     const bad = reports.some((r) => failed(r, argv.strict)) || (argv["require-complete"] && reports.some((r) => !r.complete));
+    const failures = reports.flatMap((r) => r.verdicts).filter((v) => v.status === "fail" && v.counterexample);
+    for (const file of new Set(failures.map((v) => v.counterexample!))) {
+      if (argv.itf) writeItfNextTo(file, fault?.variant);
+      if (argv.html !== undefined) writeReportInto(argv.html, file, fault?.variant);
+    }
+    if (argv.sarif !== undefined) {
+      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: bad ? EXIT.FAILED : EXIT.OK });
+      writeOutput(argv.sarif, `${JSON.stringify(sarif, null, 2)}\n`, "--sarif");
+    }
     if (argv.json) {
       process.stdout.write(`${JSON.stringify({ ok: !bad, reports }, null, 2)}\n`);
     } else {

@@ -1,15 +1,20 @@
-// `pkvm-check replay TRACE... [--json]`: every trace is read and validated before any is run,
-// so that bad input (exit 2) prints nothing on stdout.
+// `pkvm-check replay TRACE... [--json | --diff] [--watch PFN | VM:GFN]...`: every trace is read
+// and validated before any is run, so that bad input (exit 2) prints nothing on stdout.
 
 import type { CommandModule } from "yargs";
-import { formatReplay } from "../report-text.js";
+import { InputError } from "../../model/config.js";
+import { parseWatch, replayText } from "../report/diff.js";
 import { replay, replayToJson } from "../replay.js";
+import { faultOption } from "../faults/registry.js";
 import { readTrace } from "../trace.js";
 import { EXIT } from "./exit.js";
 
 interface ReplayArgs {
   traces: string[];
   json: boolean;
+  diff: boolean;
+  watch?: string[];
+  fault?: string;
 }
 
 export const replayCommand: CommandModule<object, ReplayArgs> = {
@@ -18,12 +23,18 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   builder: (y) =>
     y
       .positional("traces", { type: "string", array: true, demandOption: true, describe: "pkvm-trace/1 files" })
-      .option("json", { type: "boolean", default: false, describe: "print one JSON document on stdout" }),
+      .option("json", { type: "boolean", default: false, describe: "print one JSON document on stdout" })
+      .option("diff", { type: "boolean", default: false, describe: "after each step, show only what it changed" })
+      .option("watch", { type: "string", array: true, describe: "follow a page (PFN) or a guest frame (VM:GFN) through the trace" })
+      .option("fault", { type: "string", describe: "replay under this seeded fault (pkvm-check faults --list) instead of the real model" }),
   handler: (argv) => {
-    const results = argv.traces.map(readTrace).map((t) => replay(t));
+    if (argv.json && (argv.diff || argv.watch)) throw new InputError("--diff and --watch are text views: not with --json");
+    const watches = (argv.watch ?? []).map(parseWatch);
+    const variant = faultOption(argv.fault)?.variant;
+    const results = argv.traces.map(readTrace).map((t) => replay(t, { variant }));
     const out = argv.json
       ? JSON.stringify({ traces: results.map(replayToJson) }, null, 2)
-      : results.map(formatReplay).join("\n\n");
+      : results.map((r) => replayText(r, { diff: argv.diff, watches })).join("\n\n");
     process.stdout.write(`${out}\n`);
     process.exitCode = results.every((r) => r.ok) ? EXIT.OK : EXIT.FAILED;
   },

@@ -1,0 +1,50 @@
+// `pkvm-check export TRACE --itf [-o FILE.itf.json]`: a trace in the Informal Trace Format, on
+// stdout or into FILE. The trace is replayed to get its states, so the exit code is replay's: 0
+// when the trace is ok, 1 when it violates a property or a return differs from its expect (the
+// ITF is written either way: exporting a counterexample is the point).
+
+import type { CommandModule } from "yargs";
+import { InputError } from "../../model/config.js";
+import type { ModelVariant } from "../engine.js";
+import { formatItf, itfPathFor } from "../report/itf.js";
+import { EXIT } from "./exit.js";
+import { checkOutputFile, failure, replayed, writeOutput } from "./output.js";
+
+interface ExportArgs {
+  trace: string;
+  itf: boolean;
+  output?: string;
+}
+
+/** `check --itf`: the ITF of a counterexample, next to it; returns its path. */
+export function writeItfNextTo(counterexample: string, variant?: ModelVariant): string {
+  const { result, states } = replayed(counterexample, variant);
+  const file = itfPathFor(counterexample);
+  writeOutput(file, formatItf(result, states), "--itf");
+  return file;
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: "export <trace>",
+  describe: "write a trace in another format: --itf, the Informal Trace Format of Apalache and Quint",
+  builder: (y) =>
+    y
+      .positional("trace", { type: "string", demandOption: true, describe: "a pkvm-trace/1 file" })
+      .option("itf", { type: "boolean", default: false, describe: "the Informal Trace Format (ADR-015), with Quint's mbt:: action metadata" })
+      .option("output", { alias: "o", type: "string", describe: "write to this file (default: stdout)" }),
+  handler: (argv) => {
+    if (!argv.itf) throw new InputError("export: choose a format: --itf");
+    if (argv.output !== undefined) checkOutputFile(argv.output, "-o");
+    const { result, states } = replayed(argv.trace);
+    const text = formatItf(result, states);
+    const verdict = result.ok ? "" : `: the trace ${failure(result)}`;
+    if (argv.output === undefined) {
+      process.stdout.write(text);
+      if (verdict) process.stderr.write(`pkvm-check: ${argv.trace}${verdict}\n`);
+    } else {
+      writeOutput(argv.output, text, "-o");
+      process.stdout.write(`wrote ${argv.output}${verdict}\n`);
+    }
+    process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
+  },
+};
