@@ -83,8 +83,7 @@ export function guest_relinquish(k: Pkvm, { vm, gfn }: Args): Ret {
 
   k.clearGuestEntry(vm, gfn);
   k.zeroPage(pfn);
-  k.setHostState(pfn, OWNED);
-  k.hostStage2Idmap(pfn, 1);
+  k.hostStage2SetOwnerHost(pfn);
   return OK;
 }
 
@@ -103,8 +102,7 @@ export function host_reclaim_page_guest(k: Pkvm, { vm, gfn }: Args): Ret {
 
   k.clearGuestEntry(vm, gfn);
   if (st === OWNED) k.zeroPage(pfn); // a page shared with the host holds nothing secret
-  k.setHostState(pfn, OWNED);
-  k.hostStage2Idmap(pfn, 1);
+  k.hostStage2SetOwnerHost(pfn);
   return OK;
 }
 
@@ -125,7 +123,6 @@ export function host_force_reclaim_page_guest(k: Pkvm, { pfn }: Args): Ret {
 
   k.setGuestPoison(vm, gfn);
   k.zeroPage(pfn);
-  k.setHostState(pfn, OWNED);
-  k.hostStage2Idmap(pfn, 1);
+  k.hostStage2SetOwnerHost(pfn);
   return OK;
 }

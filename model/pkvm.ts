@@ -83,6 +83,12 @@ export class Pkvm extends PkvmState {
     for (let p = pfn; p < pfn + nr; p++) this.setHostS2Idmap(p, PROT_RWX);
   }
 
+  /** host_stage2_set_owner_locked(..., PKVM_ID_HOST): the host owns the page again, idmapped. */
+  hostStage2SetOwnerHost(pfn: number): void {
+    this.setHostState(pfn, PageState.OWNED);
+    this.hostStage2Idmap(pfn, 1);
+  }
+
   setHostStateRange(pfn: number, nr: number, st: PageState): void {
     for (let p = pfn; p < pfn + nr; p++) this.setHostState(p, st);
   }
