@@ -3,24 +3,12 @@
 
 import { formatStep } from "../model/actions.js";
 import { formatProt } from "../model/args.js";
-import { Contents, GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../model/state.js";
+import { Contents, GuestEntry, PageState, PkvmState, VmLife } from "../model/state.js";
 import { SegKind } from "../model/world.js";
 import type { ReplayResult, ViolationOutcome } from "./replay.js";
+import { hostStage2 } from "./report/view.js";
 
 const protName = (prot: number) => formatProt(prot) || "none";
-
-function hostS2Name(k: PkvmState, pfn: number): string {
-  switch (k.hostS2(pfn)) {
-    case S2.EMPTY:
-      return "EMPTY";
-    case S2.IDMAP:
-      return `IDMAP ${protName(k.hostS2Prot(pfn))}`;
-    case S2.ANNOTATION:
-      return k.annotationOwner(pfn) === Owner.HYP
-        ? "ANNOTATION hyp"
-        : `ANNOTATION guest vm ${k.annotationVm(pfn)} gfn ${k.annotationGfn(pfn)}`;
-  }
-}
 
 /** `pfn 3: host OWNED, hyp NOPAGE, ...`: everything the model knows of one physical page. */
 export function describePage(k: PkvmState, pfn: number): string {
@@ -32,7 +20,7 @@ export function describePage(k: PkvmState, pfn: number): string {
     `hyp ${PageState[k.hypState(pfn)]}`,
     `host_share_guest_count ${k.hostShareGuestCount(pfn)}`,
     `refcount ${k.refcount(pfn)}`,
-    `host stage-2 ${hostS2Name(k, pfn)}`,
+    `host stage-2 ${hostStage2(k, pfn)}`,
     `contents ${Contents[contents]}${contents === Contents.GUEST ? ` of vm ${k.contentsVm(pfn)}` : ""}`,
   ];
   if (k.w.segKind[k.w.segOf(pfn)] === SegKind.NOMAP) parts.push("NOMAP");

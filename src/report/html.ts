@@ -10,6 +10,7 @@ import { GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../../model
 import { describeFinding, describeFrame, describePage } from "../report-text.js";
 import type { ReplayResult } from "../replay.js";
 import { changes, fieldsOf, hostStage2, rowsOf, type Row, type TraceStates } from "./view.js";
+import { esc } from "./xml.js";
 
 const HOST = "#4e79a7";
 const HYP = "#b07aa1";
@@ -24,9 +25,6 @@ interface Look {
   classes: string[];
 }
 
-function esc(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The VM whose stage-2 maps `pfn` as its own (OWNED or SHARED_OWNED), if any. */
 function guestOwner(k: PkvmState, pfn: number): number | undefined {

@@ -2,10 +2,8 @@
 // carries the counterexample's path and message, a known finding is a skipped case.
 
 import type { EngineReport } from "../check/report.js";
+import { esc } from "./xml.js";
 
-function esc(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export function junitXml(reports: readonly EngineReport[]): string {
   const suites = reports.map((r) => {

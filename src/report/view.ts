@@ -54,7 +54,7 @@ export type Fields = [name: string, value: string][];
 const prot = (p: number) => formatProt(p) || "none";
 const pfnOrNone = (pfn: number) => (pfn < 0 ? "-" : `pfn ${pfn}`);
 
-/** As describePage spells it (report-text.ts), field by field. */
+/** The host stage-2 entry of a page, as every report spells it. */
 export function hostStage2(k: PkvmState, pfn: number): string {
   switch (k.hostS2(pfn)) {
     case S2.EMPTY:
