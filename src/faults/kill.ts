@@ -4,7 +4,7 @@
 import { World } from "../../model/world.js";
 import type { Property } from "../../properties/property.js";
 import { alphabet } from "../alphabet.js";
-import { counterexampleTrace } from "../check/counterexample.js";
+import { counterexampleTrace, type Found } from "../check/counterexample.js";
 import { resolveConfig, type NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { bfs } from "../explore/bfs.js";
@@ -20,7 +20,7 @@ export interface Kill {
   config: string;
   caught: boolean;
   property?: string;
-  /** Time to the first counterexample; when none was found, the time the run took. */
+  /** Time to the first counterexample (for random, shrunk); when none was found, the run's time. */
   ms: number;
   /** The counterexample's length, in steps. */
   steps?: number;
@@ -37,9 +37,9 @@ export interface KillBudget {
 }
 
 /**
- * What `pkvm-check faults` gives each run. Measured here (2 cores): bfs catches every fault it
- * catches in under 5 s, so 30 s only bounds one that escapes; 2000 random runs take about 4 s
- * on `wide`. The whole matrix stays near one minute.
+ * What `pkvm-check faults` gives each run. Measured here (2 cores, shared): bfs catches every
+ * fault it catches within 10 s, so 30 s only bounds one that escapes; 2000 random runs take 4 to
+ * 7 s on `wide`. The whole matrix takes one to two minutes.
  */
 export const DEFAULT_BUDGET: KillBudget = { bfsTimeLimitMs: 30_000, seed: 42, randomRuns: 2000, randomTimeLimitMs: 10_000 };
 
@@ -59,7 +59,7 @@ export function kill(fault: Fault, engine: KillEngine, properties: readonly Prop
   const world = new World(named.config);
   const model = new Engine(world, fault.variant);
   const steps = alphabet(world);
-  const found = (ms: number, v: Parameters<typeof counterexampleTrace>[3], meta: Record<string, unknown>): Kill => {
+  const found = (ms: number, v: Found, meta: Record<string, unknown>): Kill => {
     const trace = counterexampleTrace(model, named.name, named.config, v, { engine, fault: fault.name, ...meta });
     return { engine, config: named.name, caught: true, property: v.property, ms, steps: trace.steps.length, trace };
   };

@@ -22,8 +22,8 @@ export interface FaultRow {
 export interface MatrixOptions {
   budget: KillBudget;
   baseline: readonly KnownFinding[];
-  /** Where the regression traces go; none are written when absent. */
-  out?: string;
+  /** Where the regression traces go. */
+  out: string;
   onRow?: (row: FaultRow, index: number) => void;
 }
 
@@ -45,7 +45,7 @@ function regressionProblem(fault: Fault, k: Kill): string | null {
   return null;
 }
 
-function keepCounterexample(row: FaultRow, out: string | undefined): void {
+function keepCounterexample(row: FaultRow, out: string): void {
   const problems: string[] = [];
   for (const k of row.kills.filter((k) => k.caught).sort((a, b) => a.steps! - b.steps!)) {
     const problem = regressionProblem(row.fault, k);
@@ -53,7 +53,7 @@ function keepCounterexample(row: FaultRow, out: string | undefined): void {
       problems.push(problem);
       continue;
     }
-    if (out !== undefined) row.counterexample = writeCounterexample(out, k.trace!);
+    row.counterexample = writeCounterexample(out, k.trace!);
     return;
   }
   if (problems.length > 0) row.problem = problems.join("; ");

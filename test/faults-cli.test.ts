@@ -1,0 +1,102 @@
+// `--fault NAME` on check and replay, and `pkvm-check faults`, as a user runs them: exit codes,
+// meta.fault in what is written, and an unknown fault as an input error (exit 2, nothing
+// written). The CLI is built into a directory of its own, so as not to race other suites' builds.
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BUILD = join(ROOT, "node_modules/.cache/pkvm-check-faults");
+const CLI = join(BUILD, "src/cli.js");
+const B1 = "B1-unshare-hyp-no-hyp-check";
+const BASELINE = ["--baseline", join(ROOT, "findings/known-findings.json")];
+
+beforeAll(() => {
+  const build = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.json"), "--outDir", BUILD], { encoding: "utf8" });
+  expect(build.status, build.stdout + build.stderr).toBe(0);
+}, 120_000);
+
+/** Runs the CLI in a fresh directory. */
+function cli(...args: string[]) {
+  const cwd = mkdtempSync(join(tmpdir(), "pkvm-faults-"));
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
+}
+
+/** B1 in two steps: the host shares a page with FF-A, then unshares it as if shared with hyp. */
+function b1Trace(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "pkvm-faults-")), "b1.json");
+  const steps = [
+    { action: "host_share_ffa", args: { pfn: 1, nr_pages: 1 } },
+    { action: "host_unshare_hyp", args: { pfn: 1 } },
+  ];
+  writeFileSync(file, JSON.stringify({ format: "pkvm-trace/1", config: "default", steps }));
+  return file;
+}
+
+const UNKNOWN = 'pkvm-check: --fault: unknown fault "no-such-fault" (pkvm-check faults --list names them)\n';
+
+describe("replay --fault", () => {
+  it("replays on the real model without it, under the fault with it", () => {
+    const trace = b1Trace();
+    const real = cli("replay", trace);
+    expect(real.code).toBe(0);
+    const faulty = cli("replay", "--json", "--fault", B1, trace);
+    expect(faulty.code).toBe(1);
+    const [t] = JSON.parse(faulty.stdout).traces;
+    expect(t.steps.map((s: { ret: string }) => s.ret)).toEqual(["0", "0"]);
+    expect(t.violations.map((v: { property: string }) => v.property)).toContain("share-consistency");
+  });
+
+  it("exits 2 on an unknown fault, naming --fault", () => {
+    const r = cli("replay", "--fault", "no-such-fault", b1Trace());
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(UNKNOWN);
+  });
+});
+
+describe("check --fault", () => {
+  it("finds the fault and writes a counterexample whose meta names it", () => {
+    const r = cli("check", "--fault", B1, "--engine", "bfs", "--json", ...BASELINE);
+    expect(r.code).toBe(1);
+    const files = readdirSync(join(r.cwd, "counterexamples"));
+    expect(files).toHaveLength(1);
+    const trace = JSON.parse(readFileSync(join(r.cwd, "counterexamples", files[0]), "utf8"));
+    expect(trace.meta).toMatchObject({ engine: "bfs", fault: B1 });
+    expect(trace.violation.property).toBe("share-consistency");
+  });
+
+  it("exits 2 on an unknown fault and writes nothing", () => {
+    const r = cli("check", "--fault", "no-such-fault", "--engine", "bfs");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(UNKNOWN);
+    expect(existsSync(join(r.cwd, "counterexamples"))).toBe(false);
+  });
+});
+
+describe("pkvm-check faults", () => {
+  it("prints the kill matrix as JSON and keeps the fault's regression trace", () => {
+    const r = cli("faults", "--json", "--fault", B1, ...BASELINE);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    const [f] = out.faults;
+    expect(f.name).toBe(B1);
+    expect(f.kills.bfs).toMatchObject({ caught: true, property: "share-consistency", steps: 2 });
+    expect(f.kills.smt.status).toBe("n/a");
+    const kept = JSON.parse(readFileSync(join(r.cwd, f.counterexample), "utf8"));
+    expect(kept.meta.fault).toBe(B1);
+  });
+
+  it("exits 2 on an unknown fault", () => {
+    const r = cli("faults", "--fault", "no-such-fault");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(UNKNOWN);
+  });
+});
