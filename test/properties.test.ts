@@ -473,3 +473,24 @@ describe("each property catches a bad state or step", () => {
     expect(stepFinding("no-hyp-panic", "host_unshare_guest", { vm: 1, gfn: 2, nr_pages: 1 }, "PANIC")?.frames).toEqual([[1, 2]]);
   });
 });
+
+describe("nomap-stays-host", () => {
+  const nomap = propertyById("nomap-stays-host")!;
+  const config = { pages: 4, nomap: [2], vms: [] };
+
+  it("holds on the initial state and catches a NOMAP page shared with hyp or FF-A", () => {
+    const m = new Machine(config);
+    expect(nomap.checkState!(m.k)).toBeNull();
+    expect(m.run("host_share_hyp", { pfn: 2 })).toBe("-EPERM");
+    for (const [set, message] of [
+      [(k: PkvmState) => k.setHostState(2, PageState.SHARED_OWNED), /^pfn 2: MEMBLOCK_NOMAP but host SO/],
+      [(k: PkvmState) => k.setFfaShared(2, true), /^pfn 2: MEMBLOCK_NOMAP but FF-A shared/],
+    ] as const) {
+      const bad = new PkvmState(m.engine.world, m.state.slice());
+      set(bad);
+      const f = nomap.checkState!(bad);
+      expect(f?.message).toMatch(message);
+      expect(f?.pages).toEqual([2]);
+    }
+  });
+});
