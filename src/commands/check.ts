@@ -10,6 +10,7 @@ import { replayCorpus, traceFiles } from "../check/corpus.js";
 import { failed, type EngineReport } from "../check/report.js";
 import { runBfs } from "../check/run-bfs.js";
 import { runRandom } from "../check/run-random.js";
+import { runSmt } from "../check/run-smt.js";
 import { resolveConfig } from "../configs.js";
 import { maskRealModelFindings } from "../faults/known.js";
 import { faultLookup, faultOption } from "../faults/registry.js";
@@ -22,7 +23,7 @@ import { writeItfNextTo } from "./export.js";
 import { checkOutputDir, checkOutputFile, writeOutput } from "./output.js";
 import { writeReportInto } from "./report.js";
 
-const ENGINES = ["bfs", "random"] as const;
+const ENGINES = ["bfs", "random", "smt"] as const;
 type EngineName = (typeof ENGINES)[number];
 
 interface CheckArgs {
@@ -49,8 +50,16 @@ interface CheckArgs {
   "max-steps"?: number;
   shard?: string;
   "replay-path"?: string;
+  bmc?: number;
+  "smt-timeout": number;
   fault?: string;
 }
+
+/**
+ * The gate proves host-cannot-access-guest for every memory size (~40 s here); the other
+ * proofs take minutes and run with --engine smt.
+ */
+const GATE_SMT = ["host-cannot-access-guest"];
 
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
 const GATE_RANDOM = { config: "wide", runs: 3000 };
@@ -81,7 +90,7 @@ function count(value: number | undefined, flag: string): number | undefined {
 }
 
 function engines(names: string[] | undefined): EngineName[] {
-  if (!names) return ["bfs", "random"];
+  if (!names) return ["bfs", "random", "smt"];
   return names.flatMap((n) => n.split(",")).map((n) => {
     if (!(ENGINES as readonly string[]).includes(n)) throw new InputError(`--engine: unknown engine "${n}" (known: ${ENGINES.join(", ")})`);
     return n as EngineName;
@@ -94,7 +103,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   builder: (y) =>
     y
       .option("config", { type: "string", describe: 'a built-in config name or a JSON world config file (default: "default")' })
-      .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: bfs` })
+      .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: all three, smt on the headline properties` })
       .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
       .option("junit", { type: "string", describe: "write a JUnit XML report to this file" })
       .option("sarif", { type: "string", describe: "write a SARIF 2.1.0 report to this file" })
@@ -116,8 +125,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("max-steps", { type: "number", describe: "random engine: the longest run, in steps" })
       .option("shard", { type: "string", describe: "random engine: I/N, this job's share of N parallel CI jobs" })
       .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" })
+      .option("bmc", { type: "number", describe: "smt engine: also model-check the config itself up to this many steps" })
+      .option("smt-timeout", { type: "number", default: 10, describe: "smt engine: seconds per proof obligation" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
-  handler: (argv) => {
+  handler: async (argv) => {
     const fault = faultOption(argv.fault);
     const named = argv.config === undefined && fault?.config ? fault.config : resolveConfig(argv.config ?? "default");
     const properties = selectProperties(argv.property);
@@ -139,6 +150,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       shard: shardOf(argv.shard),
       replayPath: argv["replay-path"],
     };
+    const smt = { bmcDepth: count(argv.bmc, "bmc"), timeoutMs: count(argv["smt-timeout"], "smt-timeout")! * 1000 };
+    if (fault && argv.engine !== undefined && chosen.includes("smt")) throw new InputError("--fault: the smt engine proves the real model only; run it without --fault");
     checkOutputDir(argv.out, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
@@ -146,7 +159,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
 
     const reports: EngineReport[] = [];
-    for (const engine of chosen) {
+    for (const engine of fault ? chosen.filter((e) => e !== "smt") : chosen) {
       if (engine === "bfs") {
         reports.push(runBfs(named, {
           properties,
@@ -158,6 +171,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           progress: !argv.json,
           ...faulty,
         }));
+      } else if (engine === "smt") {
+        if (!argv.json) process.stderr.write("smt: proving with z3...\n");
+        const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
+        reports.push(...(await runSmt(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt })));
       } else {
         if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
         reports.push(runRandom(randomConfig, {

@@ -1,0 +1,86 @@
+// `check --engine smt`: inductive proofs with z3 for every memory size (the config gives only the
+// proof's shape: VM slots, vCPU slots, blockPages), and with --bmc K a bounded model check of the
+// config itself. A property is "pass" only when every obligation is proved; a counterexample to
+// induction or a timeout leaves it "bounded", with what stands in the way.
+
+import { World } from "../../model/world.js";
+import type { Property } from "../../properties/property.js";
+import type { NamedConfig } from "../configs.js";
+import { Engine } from "../engine.js";
+import { writeCounterexample } from "../trace.js";
+import { bmc, prove, shapeOf, SMT_FORMS, type Obligation } from "../smt/index.js";
+import { matchKnown, type KnownFinding } from "./baseline.js";
+import { counterexampleTrace } from "./counterexample.js";
+import type { EngineReport, Verdict } from "./report.js";
+
+export interface SmtRunOptions {
+  properties: readonly Property[];
+  out: string;
+  baseline: readonly KnownFinding[];
+  /** Per proof obligation. */
+  timeoutMs: number;
+  /** Depth of the bounded model check; none when undefined. */
+  bmcDepth?: number;
+  allowInternal: boolean;
+}
+
+function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
+  const mine = obligations.filter((o) => o.goal === id);
+  const cti = mine.find((o) => o.verdict === "cti");
+  const unknown = mine.filter((o) => o.verdict === "unknown");
+  if (!cti && unknown.length === 0) return { property: id, status: "pass", message: `proved: ${mine.length} obligations` };
+  const why = cti
+    ? `counterexample to induction at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}`
+    : `${unknown.length} of ${mine.length} obligations unknown (${unknown.map((o) => o.transition).join(", ")})`;
+  return { property: id, status: "bounded", message: `not proved: ${why}` };
+}
+
+export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<EngineReport[]> {
+  const ids = o.properties.map((p) => p.id).filter((id) => SMT_FORMS[id]);
+  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids });
+  const counts = { proved: 0, cti: 0, unknown: 0 };
+  for (const ob of proof.obligations) counts[ob.verdict]++;
+  const reports: EngineReport[] = [
+    {
+      engine: "smt",
+      config: `every memory size, shape of ${named.name}`,
+      complete: counts.cti === 0 && counts.unknown === 0,
+      stop: counts.cti + counts.unknown > 0 ? "obligations not proved" : undefined,
+      stats: { obligations: proof.obligations.length, ...counts, seconds: Number((proof.ms / 1000).toFixed(2)) },
+      verdicts: ids.map((id) => proofVerdict(id, proof.obligations)),
+      warnings: o.properties.filter((p) => !SMT_FORMS[p.id]).map((p) => `${p.id} has no SMT form: checked by exploration only`),
+    },
+  ];
+  if (o.bmcDepth === undefined) return reports;
+
+  const world = new World(named.config);
+  const engine = new Engine(world);
+  const r = await bmc(world, o.bmcDepth, { properties: ids, allowInternal: o.allowInternal, timeoutMs: o.timeoutMs * 6 });
+  const verdicts: Verdict[] = ids.map((id) => ({
+    property: id,
+    status: "bounded",
+    message: r.unknown.includes(id) ? "unknown: z3 timed out" : `no violation within ${o.bmcDepth} steps`,
+  }));
+  for (const v of r.violations) {
+    const verdict = verdicts.find((x) => x.property === v.property)!;
+    const known = matchKnown(o.baseline, v.property, v.steps.at(-1)?.action.name);
+    const trace = counterexampleTrace(engine, named.name, named.config, { property: v.property, finding: { message: v.replayed ?? "violated (z3)" }, steps: v.steps }, { engine: "smt-bmc", depth: o.bmcDepth });
+    Object.assign(verdict, {
+      status: known ? "known" : "fail",
+      known,
+      message: v.replayed ?? `violated within ${v.depth} steps`,
+      counterexample: known ? undefined : writeCounterexample(o.out, trace),
+      steps: v.steps.length,
+    });
+  }
+  reports.push({
+    engine: `smt-bmc ${o.bmcDepth}`,
+    config: named.name,
+    complete: r.unknown.length === 0,
+    stop: r.unknown.length > 0 ? "z3 timeouts" : undefined,
+    stats: { depth: r.depth, seconds: Number((r.ms / 1000).toFixed(2)) },
+    verdicts,
+    warnings: [],
+  });
+  return reports;
+}
