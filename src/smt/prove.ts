@@ -1,0 +1,345 @@
+// Inductive proofs over every memory size. Inv is the conjunction of the properties' state forms
+// (src/smt/forms.ts) and the auxiliary invariants (src/smt/invariants.ts). For every goal G of
+// Inv, every action and every branch of it that changes state:
+//     layout axioms, Inv(s), well-formed arguments, the branch's condition, not G(s')
+// must be unsat (a branch that changes nothing keeps G since G is part of Inv). Every step form
+// F is checked on the whole step: Inv(s), not F(s, a, ret, s'). And Inv must hold in every
+// initial state, so that it is not vacuous.
+//
+// The unbounded encoding proves; it is poor at finding models (quantifiers, lambdas). So when
+// an obligation is not proved, the same obligation is asked of small concrete worlds in the
+// finite encoding, where z3 finds models: a model there is a counterexample to induction,
+// replayed on the reference engine (src/smt/cti.ts). Neither: "unknown".
+//
+// A goal that reads no field a branch writes is kept by it without asking z3 (src/smt/frame.ts).
+//
+// The shape of the configs is fixed (ShapeOptions: VM slots, vCPU slots, blockPages); sizes are
+// not. Actions that take a VM slot are proved for slot 0 acting: the slots are symmetric (each
+// has its own symbolic protected flag, vCPU count and guest address space).
+
+import { ACTION_BY_NAME, type Caller } from "../../model/actions.js";
+import { parseWorldConfig } from "../../model/config.js";
+import { World } from "../../model/world.js";
+import { PROPERTIES } from "../../properties/registry.js";
+import { readCti, type Cti } from "./cti.js";
+import type { Outcome } from "./flow.js";
+import { SMT_FORMS } from "./forms.js";
+import { recording, written } from "./frame.js";
+import { freshGhost, ghostStep } from "./ghost.js";
+import { symbolicInitialState } from "./init.js";
+import { INVARIANTS } from "./invariants.js";
+import { SymPkvm } from "./kernel.js";
+import { concreteLayout, symbolicLayout, type Layout, type ShapeOptions } from "./layout.js";
+import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance } from "./relation.js";
+import { freshState, type SymState } from "./state.js";
+import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
+import { checkSat, z3, Smt, type B, type N } from "./z3.js";
+
+export type Verdict = "proved" | "cti" | "unknown";
+
+export interface Obligation {
+  /** The transition instance ("host_share_guest(vm=0)"), or "initial state". */
+  readonly transition: string;
+  readonly caller?: Caller;
+  /** A property id, or an auxiliary invariant's id. */
+  readonly goal: string;
+  readonly kind: "property" | "invariant";
+  readonly verdict: Verdict;
+  readonly ms: number;
+  readonly cti?: Cti;
+  /** Why z3 answered unknown. */
+  readonly reason?: string;
+}
+
+export interface ProofOptions extends ShapeOptions {
+  /** Per obligation, for the unbounded proof (default 10 s). */
+  timeoutMs?: number;
+  /** Only these actions (default: every encoded one). */
+  actions?: readonly string[];
+  /** Only these goals, by property or invariant id (default: all). */
+  goals?: readonly string[];
+  onObligation?: (o: Obligation) => void;
+}
+
+export interface ProofReport {
+  readonly shape: Required<ShapeOptions>;
+  readonly obligations: readonly Obligation[];
+  readonly ms: number;
+}
+
+interface Goal {
+  readonly id: string;
+  readonly kind: "property" | "invariant";
+  readonly ghostOnly?: boolean;
+  /** A state goal holds in k's state; a step goal over the step. */
+  state?(k: SymPkvm): B;
+  step?(pre: SymPkvm, inst: Instance, a: SymArgs, ret: N, post: SymPkvm): B;
+}
+
+/** The properties' state forms, the auxiliary invariants, the properties' step forms. */
+function goals(): Goal[] {
+  const withForm = PROPERTIES.filter((p) => SMT_FORMS[p.id]);
+  return [
+    ...withForm.filter((p) => SMT_FORMS[p.id].state).map((p): Goal => ({ id: p.id, kind: "property", state: (k) => SMT_FORMS[p.id].state!(k) })),
+    ...INVARIANTS.map((i): Goal => ({ id: i.id, kind: "invariant", ghostOnly: i.ghostOnly, state: (k) => i.holds(k) })),
+    ...withForm.filter((p) => SMT_FORMS[p.id].step).map(
+      (p): Goal => ({ id: p.id, kind: "property", step: (pre, inst, args, ret, post) => SMT_FORMS[p.id].step!({ inst, args, ret, pre, post }) }),
+    ),
+  ];
+}
+
+/**
+ * The hypotheses a goal is tried with, smallest first: z3's quantifier instantiation grows with
+ * every quantified hypothesis, and most goals need few. Each set is sound on its own (fewer
+ * hypotheses only make the claim stronger); the last is the whole of Inv.
+ */
+const STRUCTURE = ["encodings", "mmio-unowned", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "annotations-in-range", "leaked-pages-shape", "hyp-data-in-hyp-pages"];
+const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "ghost-borrowers-numbered", "ghost-numbers-borrow", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
+const TIERS: readonly (readonly string[] | undefined)[] = [STRUCTURE, SHARING, undefined];
+
+/** One encoding of the induction step: a layout, a symbolic pre-state and arguments, Inv. */
+class Frame {
+  readonly pre: SymState;
+  readonly args: SymArgs;
+  readonly k: SymPkvm;
+  readonly solver;
+  private readonly outcomes = new Map<string, Outcome>();
+  /** Each state goal on the pre-state, with the fields it reads. */
+  private readonly hyps: { id: string; holds: B; reads: Set<string> }[];
+
+  constructor(readonly L: Layout, readonly goals: readonly Goal[], readonly timeoutMs: number) {
+    const ghost = L.backend.unbounded ? freshGhost(L, "s") : undefined;
+    this.pre = { ...freshState(L, "s"), ghost };
+    this.args = freshArgs(L, 0);
+    this.k = new SymPkvm(L, this.pre);
+    this.solver = new L.smt.Z.Solver();
+    // Proofs go by E-matching; model-based instantiation only slows the unsat answers down.
+    if (L.backend.unbounded) this.solver.set("smt.mbqi", false);
+    this.hyps = goals
+      .filter((g) => g.state && (ghost || !g.ghostOnly))
+      .map((g) => {
+        const reads = new Set<string>();
+        return { id: g.id, holds: g.state!(new SymPkvm(L, recording(this.pre, reads))), reads };
+      });
+    this.solver.add(...L.axioms, argsWellFormed(L, this.args));
+  }
+
+  outcome(action: string): Outcome {
+    let o = this.outcomes.get(action);
+    if (!o) this.outcomes.set(action, (o = encode(this.L, this.pre, action, this.args)));
+    return o;
+  }
+
+  /** A state goal that branch b of the action cannot break: it writes nothing the goal reads. */
+  unchanged(inst: Instance, goal: Goal, b: number): boolean {
+    const hyp = this.hyps.find((h) => h.id === goal.id);
+    if (!hyp) return false;
+    const post = ghostStep(this.k, inst, this.args, this.outcome(inst.action.name).branches[b].post);
+    for (const f of written(this.L.smt.Z, this.pre, post)) if (hyp.reads.has(f)) return false;
+    return true;
+  }
+
+  /** The negated goal for branch `b` of the action (a state goal), or for the step (b < 0). */
+  negation(inst: Instance, goal: Goal, b: number): B | undefined {
+    const { L, k, pre, args } = this;
+    if (goal.ghostOnly && !pre.ghost) return undefined;
+    const o = this.outcome(inst.action.name);
+    if (goal.state) {
+      const branch = o.branches[b];
+      const post = new SymPkvm(L, ghostStep(k, inst, args, branch.post));
+      return L.smt.and(branch.when, L.smt.not(goal.state(post)));
+    }
+    return L.smt.not(goal.step!(k, inst, args, o.ret, new SymPkvm(L, postState(L, pre, o))));
+  }
+
+  /**
+   * Checks f under the hypotheses of `tier` (all of Inv when undefined) and the goal's own; after
+   * a sat answer with `keep`, the solver stays as it is for cti().
+   */
+  async check(f: B, goal: string, tier: readonly string[] | undefined, timeoutMs: number, keep = false): Promise<{ result: string; reason: string }> {
+    this.solver.push();
+    this.solver.set("timeout", timeoutMs);
+    this.solver.add(...this.hyps.filter((h) => !tier || tier.includes(h.id) || h.id === goal).map((h) => h.holds), f);
+    let result: string;
+    let reason = "";
+    try {
+      result = await checkSat(this.solver);
+      if (result === "unknown") reason = this.solver.reasonUnknown();
+    } catch (e) {
+      result = "unknown";
+      reason = (e as Error).message;
+    }
+    if (result !== "sat" || !keep) this.solver.pop();
+    return { result, reason };
+  }
+
+  /** After a sat check: the counterexample, then the solver back as it was. */
+  cti(inst: Instance, goal: Goal): Cti {
+    try {
+      return readCti(this.L, this.solver.model(), this.pre, inst, this.args, goal.id);
+    } finally {
+      this.solver.pop();
+    }
+  }
+
+  release(): void {
+    this.solver.release();
+  }
+}
+
+/**
+ * Cases proved one at a time: a guest range of one page, or of a whole block (the size check
+ * allows nothing else). Each case is a much smaller problem for z3 than the two together.
+ */
+function cases(smt: Smt, action: string, a: SymArgs): B[] {
+  const def = ACTION_BY_NAME.get(action)!;
+  if (!def.args.includes("gfn") || !def.args.includes("nr_pages")) return [smt.T];
+  return [smt.eq(a.nr_pages, 1), smt.ne(a.nr_pages, 1)];
+}
+
+/** Small worlds of the proof's shape, one per assignment of protected flags to the slots. */
+function ctiWorlds(shape: Required<ShapeOptions>): World[] {
+  const b = shape.blockPages;
+  const flags = (n: number): boolean[][] => (n === 0 ? [[]] : flags(n - 1).flatMap((f) => [[...f, true], [...f, false]]));
+  return flags(shape.vms).map(
+    (prot) =>
+      new World(
+        parseWorldConfig({
+          pages: 2 * b + 2,
+          mmio: [[2 * b + 1, 2 * b + 2]],
+          nomap: [2 * b],
+          blockPages: b,
+          maxShareCount: 2,
+          vms: prot.map((p) => ({ protected: p, vcpus: shape.vcpuSlots, gfns: b + 1 })),
+        }),
+      ),
+  );
+}
+
+export class Prover {
+  readonly shape: Required<ShapeOptions>;
+  private readonly goals = goals();
+  private readonly worlds: World[];
+
+  private constructor(readonly smt: Smt, readonly opts: ProofOptions) {
+    this.shape = { vms: opts.vms ?? 2, vcpuSlots: opts.vcpuSlots ?? 2, blockPages: opts.blockPages ?? 2 };
+    this.worlds = ctiWorlds(this.shape);
+  }
+
+  static async create(opts: ProofOptions = {}): Promise<Prover> {
+    return new Prover(new Smt(await z3()), opts);
+  }
+
+  private wanted(g: Goal): boolean {
+    return !this.opts.goals || this.opts.goals.includes(g.id);
+  }
+
+  private report(o: Obligation): Obligation {
+    this.opts.onObligation?.(o);
+    return o;
+  }
+
+  /** Inv holds in every initial state of every config of this shape. */
+  async initial(): Promise<Obligation[]> {
+    const L = symbolicLayout(this.smt, this.shape);
+    const init = symbolicInitialState(L);
+    const k = new SymPkvm(L, init.state);
+    const solver = new this.smt.Z.Solver();
+    solver.set("timeout", this.opts.timeoutMs ?? 10000);
+    solver.add(...L.axioms, ...init.axioms);
+    const out: Obligation[] = [];
+    for (const g of this.goals) {
+      if (!g.state || !this.wanted(g)) continue;
+      const t0 = Date.now();
+      solver.push();
+      solver.add(this.smt.not(g.state(k)));
+      const r = await checkSat(solver);
+      solver.pop();
+      const verdict: Verdict = r === "unsat" ? "proved" : r === "sat" ? "cti" : "unknown";
+      out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0 }));
+    }
+    solver.release();
+    return out;
+  }
+
+  /** Every goal over one action (slot 0 acting where it takes one). */
+  async transition(action: string): Promise<Obligation[]> {
+    const def = ACTION_BY_NAME.get(action)!;
+    const inst: Instance = { action: def, vm: 0 };
+    const name = instanceName(inst);
+    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000);
+    const finite: Frame[] = [];
+    const out: Obligation[] = [];
+    const branches = frame.outcome(action).branches.length;
+    try {
+      for (const g of this.goals) {
+        if (!this.wanted(g)) continue;
+        const t0 = Date.now();
+        let verdict: Verdict = "proved";
+        let reason: string | undefined;
+        let cti: Cti | undefined;
+        obligation: for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
+          if (b >= 0 && frame.unchanged(inst, g, b)) continue;
+          for (const c of cases(this.smt, action, frame.args)) {
+            const r = await this.refute(frame, this.smt.and(c, frame.negation(inst, g, b)!), g.id, () => this.search(finite, inst, g, b));
+            if (r.result === "unsat") continue;
+            verdict = r.cti ? "cti" : "unknown";
+            cti = r.cti;
+            reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
+            break obligation;
+          }
+        }
+        out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, cti, reason }));
+      }
+    } finally {
+      frame.release();
+      finite.forEach((f) => f.release());
+    }
+    return out;
+  }
+
+  /**
+   * Tries the tiers of hypotheses in turn, the smaller ones with a quarter of the timeout each;
+   * before the whole of Inv (the slow one), the small worlds are searched for a counterexample.
+   * A model of the unbounded encoding is never read back: its arrays are lambdas.
+   */
+  private async refute(frame: Frame, f: B, goal: string, search: () => Promise<Cti | undefined>): Promise<{ result: string; reason: string; cti?: Cti }> {
+    const total = this.opts.timeoutMs ?? 10000;
+    let r = { result: "unknown", reason: "" };
+    for (let i = 0; i < TIERS.length; i++) {
+      if (i === TIERS.length - 1) {
+        const cti = await search();
+        if (cti) return { result: "sat", reason: "", cti };
+      }
+      r = await frame.check(f, goal, TIERS[i], i < TIERS.length - 1 ? Math.ceil(total / 4) : total);
+      if (r.result === "unsat") return r;
+    }
+    return r;
+  }
+
+  /** The obligation in each small world, finite encoding: a model is a counterexample. */
+  private async search(finite: Frame[], inst: Instance, g: Goal, b: number): Promise<Cti | undefined> {
+    if (finite.length === 0) {
+      for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000));
+    }
+    for (const f of finite) {
+      const neg = f.negation(inst, g, b);
+      if (!neg) continue;
+      if ((await f.check(neg, g.id, undefined, f.timeoutMs, true)).result === "sat") return f.cti(inst, g);
+    }
+    return undefined;
+  }
+
+  /** The initial state, then every wanted action. */
+  async run(): Promise<ProofReport> {
+    const t0 = Date.now();
+    const obligations = [...(await this.initial())];
+    for (const action of this.opts.actions ?? Object.keys(SMT_TRANSITIONS)) obligations.push(...(await this.transition(action)));
+    return { shape: this.shape, obligations, ms: Date.now() - t0 };
+  }
+}
+
+/** Proves every goal over every transition: the whole induction. */
+export async function prove(opts: ProofOptions = {}): Promise<ProofReport> {
+  return (await Prover.create(opts)).run();
+}
