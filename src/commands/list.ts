@@ -6,6 +6,7 @@ import { ACTIONS } from "../../model/actions.js";
 import { PROPERTIES } from "../../properties/registry.js";
 import { World } from "../../model/world.js";
 import { describeAlphabet } from "../alphabet.js";
+import { smtFormOf } from "../smt/index.js";
 import { BUILTIN_CONFIGS, builtinConfig, resolveConfig } from "../configs.js";
 import { EXIT } from "./exit.js";
 
@@ -54,7 +55,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
       ...table(actions.map((a) => [`${a.name}(${a.args.join(", ")})`, a.doc])),
       "",
       "Properties:",
-      ...table(PROPERTIES.map((p) => [p.id, p.description])),
+      ...table(PROPERTIES.map((p) => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"} ${p.description}`])),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     process.exitCode = EXIT.OK;
