@@ -1,0 +1,51 @@
+// Inductive proofs for every memory size. The whole induction (every goal over every transition)
+// takes minutes and runs in bench/smt-bench.ts; here: Inv holds initially (so it is not vacuous),
+// a headline property is proved over the transitions that move pages between host and guests,
+// and counterexamples to induction come back as worlds the reference engine replays.
+
+import { describe, expect, it } from "vitest";
+import { Prover, type Obligation } from "../src/smt/prove.js";
+
+const brief = (os: readonly Obligation[]) => os.filter((o) => o.verdict !== "proved").map((o) => `${o.transition} ${o.goal}: ${o.verdict}`);
+
+describe("inductive proofs", () => {
+  it("Inv (every property's SMT form and every auxiliary invariant) holds in every initial state", async () => {
+    const p = await Prover.create({ timeoutMs: 20_000 });
+    const os = await p.initial();
+    expect(brief(os)).toEqual([]);
+    expect(os.length).toBeGreaterThan(20);
+  }, 60_000);
+
+  it("host-cannot-access-guest is kept by the transitions that hand pages between host and guests", async () => {
+    const actions = ["host_donate_guest", "guest_share_host", "host_force_reclaim_page_guest", "host_write"];
+    const p = await Prover.create({ timeoutMs: 20_000, goals: ["host-cannot-access-guest"] });
+    const os = (await sequential(actions.map((a) => () => p.transition(a)))).flat();
+    expect(brief(os)).toEqual([]);
+    // Its state form for each action's success branch, and its step form.
+    expect(os.length).toBe(2 * actions.length);
+  }, 120_000);
+
+  it("finds the panic of test_clear_young past the guest, and replays it on the engine", async () => {
+    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-hyp-panic"] });
+    const [o] = await p.transition("host_test_clear_young_guest");
+    expect(o.verdict).toBe("cti");
+    expect(o.cti!.replay.ret).toBe("PANIC");
+    expect(o.cti!.replay.violation).toMatch(/panic/);
+  }, 60_000);
+
+  it("finds hyp_donate_host (not host-callable) handing a VM's metadata page back", async () => {
+    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-reuse-while-mapped"] });
+    const [o] = await p.transition("hyp_donate_host");
+    expect(o.verdict).toBe("cti");
+    expect(o.cti!.step.action).toBe("hyp_donate_host");
+    expect(o.cti!.replay).toMatchObject({ ret: "0" });
+    expect(o.cti!.replay.violation).toMatch(/metadata/);
+  }, 60_000);
+});
+
+/** Runs the thunks one after the other: the prover has one z3 context. */
+async function sequential<T>(thunks: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const t of thunks) out.push(await t());
+  return out;
+}
