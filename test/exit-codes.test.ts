@@ -81,7 +81,7 @@ describe("exit 2: bad input or usage, one line naming the file and the field, no
     ["replay --diff with --json", ["replay", PASS, "--diff", "--json"], "--diff and --watch are text views: not with --json"],
     ["check --max-states abc", [...tiny, "--max-states", "abc"], "--max-states: expected a positive integer, got NaN"],
     ["check --max-states 0", [...tiny, "--max-states", "0"], "--max-states: expected a positive integer, got 0"],
-    ["check --engine nope", ["check", "--engine", "nope"], '--engine: unknown engine "nope" (known: bfs, random)'],
+    ["check --engine nope", ["check", "--engine", "nope"], '--engine: unknown engine "nope" (known: bfs, random, smt)'],
     ["check --seed x", ["check", "--engine", "random", "--seed", "x"], '--seed: expected a non-negative 32-bit integer or "random", got "x"'],
     ["check --shard 3/2", ["check", "--engine", "random", "--shard", "3/2"], '--shard: expected I/N with 0 <= I < N, got "3/2"'],
     ["check --config nope", ["check", "--config", "nope"], "nope: neither a built-in config (tiny, default, wide) nor a file"],

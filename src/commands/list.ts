@@ -55,7 +55,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
       ...table(actions.map((a) => [`${a.name}(${a.args.join(", ")})`, a.doc])),
       "",
       "Properties:",
-      ...table(PROPERTIES.map((p) => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"} ${p.description}`])),
+      ...table(PROPERTIES.map((p) => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"}  ${p.description}`])),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     process.exitCode = EXIT.OK;
