@@ -1,5 +1,23 @@
 import { ACTIONS } from "../../model/actions.js";
 import { RETURNS } from "../../model/errno.js";
+import type { Property } from "../../properties/property.js";
+import type { ModelVariant } from "../engine.js";
+import type { KnownFinding } from "./baseline.js";
+
+/** What every exploring engine run of `check` is given. */
+export interface ExploreRunOptions {
+  properties: readonly Property[];
+  /** The counterexamples' directory. */
+  out: string;
+  keepGoing: boolean;
+  allowInternal: boolean;
+  timeLimitMs?: number;
+  baseline: readonly KnownFinding[];
+  variant?: ModelVariant;
+  /** Recorded in each counterexample's meta (the seeded fault's name). */
+  fault?: string;
+  progress: boolean;
+}
 
 // What every engine run of `check` reports, whatever the engine: one verdict per property, the
 // run's figures, and warnings. The text, JSON and JUnit reporters read only this.

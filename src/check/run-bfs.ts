@@ -2,30 +2,19 @@
 // and its figures, as an EngineReport.
 
 import { World } from "../../model/world.js";
-import type { Property } from "../../properties/property.js";
 import { alphabet } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
-import { Engine, type ModelVariant } from "../engine.js";
+import { Engine } from "../engine.js";
 import { bfs } from "../explore/bfs.js";
 import { progressReporter } from "../report/progress.js";
-import { matchKnown, type KnownFinding } from "./baseline.js";
+import { matchKnown } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
-import { coverageOf, type EngineReport, type Verdict } from "./report.js";
+import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
 import { writeCounterexample } from "../trace.js";
 
-export interface BfsRunOptions {
-  properties: readonly Property[];
-  out: string;
-  keepGoing: boolean;
-  allowInternal: boolean;
+export interface BfsRunOptions extends ExploreRunOptions {
   maxStates?: number;
   maxDepth?: number;
-  timeLimitMs?: number;
-  baseline: readonly KnownFinding[];
-  variant?: ModelVariant;
-  /** Recorded in each counterexample's meta (the seeded fault's name). */
-  fault?: string;
-  progress: boolean;
 }
 
 export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {

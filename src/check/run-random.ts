@@ -2,32 +2,22 @@
 // written as a trace whose meta replays it (seed, path, maxSteps, properties).
 
 import { World } from "../../model/world.js";
-import type { Property } from "../../properties/property.js";
 import { alphabet } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
-import { Engine, type ModelVariant } from "../engine.js";
+import { Engine } from "../engine.js";
 import { randomExplore } from "../explore/random.js";
 import { progressReporter } from "../report/progress.js";
 import { writeCounterexample } from "../trace.js";
-import { maskKnown, type KnownFinding } from "./baseline.js";
+import { maskKnown } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
-import { coverageOf, type EngineReport, type Verdict } from "./report.js";
+import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
 
-export interface RandomRunOptions {
-  properties: readonly Property[];
-  out: string;
-  keepGoing: boolean;
-  allowInternal: boolean;
+export interface RandomRunOptions extends ExploreRunOptions {
   seed: number;
   runs?: number;
   maxSteps?: number;
-  timeLimitMs?: number;
   shard?: { index: number; count: number };
   replayPath?: string;
-  baseline: readonly KnownFinding[];
-  variant?: ModelVariant;
-  fault?: string;
-  progress: boolean;
 }
 
 export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport {
