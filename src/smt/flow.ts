@@ -21,10 +21,6 @@ export function retCode(r: Ret): number {
   return RET_INDEX.get(r)!;
 }
 
-export function retOfCode(n: number): Ret {
-  return RETURNS[n];
-}
-
 export const OK_CODE = retCode("0");
 
 export interface Branch {

@@ -220,13 +220,31 @@ export const INVARIANTS: readonly Invariant[] = [
       return smt.and(
         ...k.L.vms.map((slot, v) => {
           const gv = ghost.vm[v];
+          const numbered = (p: N, i: N) => {
+            const g = gv.borrower(p, i);
+            return smt.and(smt.inRange(g, 0, slot.gfns), isSb(k, v, g), smt.eq(k.guestPfn(v, g), p), smt.eq(gv.slot.at(g), i));
+          };
           const p = smt.bound();
           const i = smt.bound();
-          const g = gv.borrower(p, i);
-          const numbered = smt.and(smt.inRange(g, 0, slot.gfns), isSb(k, v, g), smt.eq(k.guestPfn(v, g), p), smt.eq(gv.slot.at(g), i));
           const counted = smt.and(smt.inRange(p, 0, k.L.pages), smt.inRange(i, 0, gv.sbCount.at(p)));
-          return smt.and(everyPage(k, (q) => smt.ge(gv.sbCount.at(q), 0)), smt.Z.ForAll([p, i], smt.implies(counted, numbered)));
+          // Number 0 on its own (implied) hands the solver a borrower for every counted page.
+          const first = everyPage(k, (q) => smt.and(smt.ge(gv.sbCount.at(q), 0), smt.implies(smt.gt(gv.sbCount.at(q), 0), numbered(q, smt.int(0)))));
+          return smt.and(first, smt.Z.ForAll([p, i], smt.implies(counted, numbered(p, i))));
         }),
+      );
+    },
+  },
+  {
+    id: "ghost-absent-slots-borrow-nothing",
+    description: "an absent VM slot borrows nothing: its ghost counts are zero",
+    ghostOnly: true,
+    holds: (k) => {
+      const { smt } = k;
+      const ghost = k.s.ghost!;
+      return smt.and(
+        ...k.L.vms.map((_, v) =>
+          smt.implies(smt.eq(k.vmLife(v), VmLife.ABSENT), everyPage(k, (p) => smt.eq(ghost.vm[v].sbCount.at(p), 0))),
+        ),
       );
     },
   },

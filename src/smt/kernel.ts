@@ -1,9 +1,10 @@
 // model/pkvm.ts, model/handlers.ts and the accessors of model/state.ts over symbolic states: the
 // same helper vocabulary, so that src/smt/transitions.ts reads line by line like model/*.ts.
 // Checks return errno terms (OK_CODE when they pass); effects replace `s` with a new state.
-// A range "for p in [pfn, pfn + nr)" is a quantifier (unbounded) or a conjunction (finite) over
-// the pages of the range that lie below the limit: every loop of the model that reads page
-// state runs after a check that keeps it there.
+// A host range "for p in [pfn, pfn + nr)" (nr unbounded) is a quantifier (unbounded encoding)
+// or a conjunction (finite) over the pages of the range below the limit: every loop of the
+// model that reads page state runs after a check that keeps it there. A guest range, which the
+// size check limits to one page or one block, is written out index by index (blockRange).
 
 import type { Ret } from "../../model/errno.js";
 import { Contents, GuestEntry, Owner, PageState, PROT_RWX, S2, VmLife } from "../../model/state.js";

@@ -34,11 +34,6 @@ export function anyLeaf(k: SymPkvm, pred: LeafPred): B {
   return smt.or(...k.L.vms.map((slot, v) => slot.gfnDom.exists(smt.int(0), slot.gfns, (g) => pred(v, g))));
 }
 
-export function everyLeaf(k: SymPkvm, pred: LeafPred): B {
-  const { smt } = k;
-  return smt.and(...k.L.vms.map((slot, v) => slot.gfnDom.forall(smt.int(0), slot.gfns, (g) => pred(v, g))));
-}
-
 /** No two different leaves satisfy pred. */
 export function atMostOneLeaf(k: SymPkvm, pred: LeafPred): B {
   const { smt } = k;

@@ -94,7 +94,7 @@ function goals(): Goal[] {
  * hypotheses only make the claim stronger); the last is the whole of Inv.
  */
 const STRUCTURE = ["encodings", "mmio-unowned", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "annotations-in-range", "leaked-pages-shape", "hyp-data-in-hyp-pages"];
-const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "ghost-borrowers-numbered", "ghost-numbers-borrow", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
+const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "ghost-borrowers-numbered", "ghost-numbers-borrow", "ghost-absent-slots-borrow-nothing", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
 const TIERS: readonly (readonly string[] | undefined)[] = [STRUCTURE, SHARING, undefined];
 
 /** One encoding of the induction step: a layout, a symbolic pre-state and arguments, Inv. */
@@ -113,8 +113,6 @@ class Frame {
     this.args = freshArgs(L, 0);
     this.k = new SymPkvm(L, this.pre);
     this.solver = new L.smt.Z.Solver();
-    // Proofs go by E-matching; model-based instantiation only slows the unsat answers down.
-    if (L.backend.unbounded) this.solver.set("smt.mbqi", false);
     this.hyps = goals
       .filter((g) => g.state && (ghost || !g.ghostOnly))
       .map((g) => {
@@ -154,11 +152,13 @@ class Frame {
 
   /**
    * Checks f under the hypotheses of `tier` (all of Inv when undefined) and the goal's own; after
-   * a sat answer with `keep`, the solver stays as it is for cti().
+   * a sat answer with `keep`, the solver stays as it is for cti(). Proofs go by E-matching
+   * (`mbqi` off): model-based instantiation mostly slows unsat answers down.
    */
-  async check(f: B, goal: string, tier: readonly string[] | undefined, timeoutMs: number, keep = false): Promise<{ result: string; reason: string }> {
+  async check(f: B, goal: string, tier: readonly string[] | undefined, timeoutMs: number, keep = false, mbqi = false): Promise<{ result: string; reason: string }> {
     this.solver.push();
     this.solver.set("timeout", timeoutMs);
+    if (this.L.backend.unbounded) this.solver.set("smt.mbqi", mbqi);
     this.solver.add(...this.hyps.filter((h) => !tier || tier.includes(h.id) || h.id === goal).map((h) => h.holds), f);
     let result: string;
     let reason = "";
@@ -185,16 +185,6 @@ class Frame {
   release(): void {
     this.solver.release();
   }
-}
-
-/**
- * Cases proved one at a time: a guest range of one page, or of a whole block (the size check
- * allows nothing else). Each case is a much smaller problem for z3 than the two together.
- */
-function cases(smt: Smt, action: string, a: SymArgs): B[] {
-  const def = ACTION_BY_NAME.get(action)!;
-  if (!def.args.includes("gfn") || !def.args.includes("nr_pages")) return [smt.T];
-  return [smt.eq(a.nr_pages, 1), smt.ne(a.nr_pages, 1)];
 }
 
 /** Small worlds of the proof's shape, one per assignment of protected flags to the slots. */
@@ -278,16 +268,14 @@ export class Prover {
         let verdict: Verdict = "proved";
         let reason: string | undefined;
         let cti: Cti | undefined;
-        obligation: for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
+        for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
           if (b >= 0 && frame.unchanged(inst, g, b)) continue;
-          for (const c of cases(this.smt, action, frame.args)) {
-            const r = await this.refute(frame, this.smt.and(c, frame.negation(inst, g, b)!), g.id, () => this.search(finite, inst, g, b));
-            if (r.result === "unsat") continue;
-            verdict = r.cti ? "cti" : "unknown";
-            cti = r.cti;
-            reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
-            break obligation;
-          }
+          const r = await this.refute(frame, frame.negation(inst, g, b)!, g.id, () => this.search(finite, inst, g, b));
+          if (r.result === "unsat") continue;
+          verdict = r.cti ? "cti" : "unknown";
+          cti = r.cti;
+          reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
+          break;
         }
         out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, cti, reason }));
       }
@@ -314,6 +302,8 @@ export class Prover {
       r = await frame.check(f, goal, TIERS[i], i < TIERS.length - 1 ? Math.ceil(total / 4) : total);
       if (r.result === "unsat") return r;
     }
+    // E-matching ran out of instances: model-based instantiation may find the missing ones.
+    if (r.reason.includes("incomplete")) r = await frame.check(f, goal, undefined, total, false, true);
     return r;
   }
 

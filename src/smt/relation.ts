@@ -1,7 +1,7 @@
 // The transition relation T(s, a, s', ret) of one action instance: an action with its VM slot
 // fixed and every other argument symbolic. T is functional: ret and s' are terms of s and a.
 
-import { ACTIONS, type ActionDef } from "../../model/actions.js";
+import type { ActionDef } from "../../model/actions.js";
 import type { Args } from "../../model/args.js";
 import type { Outcome } from "./flow.js";
 import { SymPkvm } from "./kernel.js";
@@ -18,17 +18,6 @@ export interface Instance {
 
 export function instanceName({ action, vm }: Instance): string {
   return action.args.includes("vm") ? `${action.name}(vm=${vm})` : action.name;
-}
-
-/** Every encoded action, once per VM slot where it takes one. */
-export function instances(L: Layout, filter: (a: ActionDef) => boolean = () => true): Instance[] {
-  const out: Instance[] = [];
-  for (const action of ACTIONS) {
-    if (!SMT_TRANSITIONS[action.name] || !filter(action)) continue;
-    if (!action.args.includes("vm")) out.push({ action, vm: 0 });
-    else L.vms.forEach((_, vm) => out.push({ action, vm }));
-  }
-  return out;
 }
 
 /** Fresh symbolic arguments (vm fixed by the instance). */
