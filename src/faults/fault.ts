@@ -4,6 +4,7 @@
 
 import { builtinConfig, resolveConfig, type NamedConfig } from "../configs.js";
 import type { ModelVariant } from "../engine.js";
+import type { SmtVariant } from "../smt/relation.js";
 
 export interface Fault {
   /** Stable: `--fault` and a counterexample's meta.fault name it. */
@@ -13,6 +14,12 @@ export interface Fault {
   /** One line: what the faulty kernel does, and what that lets the host or a guest do. */
   readonly description: string;
   readonly variant: ModelVariant;
+  /**
+   * The same fault in the SMT encoding (sym-view.ts), for the inductive prover; absent where the
+   * encoding cannot state it (`smtNa` says why).
+   */
+  readonly smt?: SmtVariant;
+  readonly smtNa?: string;
   /** The world it needs where `default` (exhaustive) and `wide` (random) cannot show it. */
   readonly config?: NamedConfig;
 }

@@ -54,6 +54,7 @@ export const MEMCACHE_FAULTS: readonly Fault[] = [
     description: "host_share_guest / host_donate_guest change the host state, then fail with -ENOMEM when the map needs a table page",
     variant: { transitions: { host_share_guest: failsLate(share.host_share_guest), host_donate_guest: failsLate(donate.host_donate_guest) } },
     config: MEMCACHE,
+    smtNa: "the SMT encoding has no vCPU memcache (it proves configs with memcache: false)",
   },
   {
     name: "B9-finalize-keeps-memcache",
@@ -61,5 +62,6 @@ export const MEMCACHE_FAULTS: readonly Fault[] = [
     description: "finalize_teardown_vm does not drain the vCPU memcaches: their pages are never returned to the host",
     variant: { transitions: { finalize_teardown_vm: through(MemcacheNotDrained, life.finalize_teardown_vm) } },
     config: MEMCACHE,
+    smtNa: "the SMT encoding has no vCPU memcache (it proves configs with memcache: false)",
   },
 ];

@@ -12,7 +12,7 @@ import { PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
 import { retCode } from "./flow.js";
 import { concreteLayout, type Layout } from "./layout.js";
-import { argTerms, concreteArgs, freshArgs, instanceName, step } from "./relation.js";
+import { argTerms, concreteArgs, freshArgs, instanceName, step, type SmtVariant } from "./relation.js";
 import { concreteState, freshState, stateEq, stateTerms } from "./state.js";
 import type { Sample } from "./walk.js";
 import { checkSat, type B, type Smt, type Val } from "./z3.js";
@@ -33,7 +33,7 @@ export class DifferentialCheck {
   private readonly relations = new Map<string, Relation>();
   private readonly solver;
 
-  constructor(readonly smt: Smt, readonly w: World, readonly unbounded = false) {
+  constructor(readonly smt: Smt, readonly w: World, readonly unbounded = false, readonly variant?: SmtVariant) {
     this.L = concreteLayout(smt, w, unbounded);
     this.solver = new smt.Z.Solver();
   }
@@ -48,7 +48,7 @@ export class DifferentialCheck {
     const a = freshArgs(L, args.vm);
     const exp = freshState(L, "exp");
     const expRet = L.smt.const("exp.ret", "int");
-    const t = step(L, pre, action.name, a);
+    const t = step(L, pre, action.name, a, this.variant);
     r = {
       formula: L.smt.and(L.smt.eq(t.ret, expRet), stateEq(L, t.post, exp)),
       vars: [...stateTerms(L, pre), ...argTerms(a), ...stateTerms(L, exp), expRet],

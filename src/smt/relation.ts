@@ -7,7 +7,7 @@ import type { Outcome } from "./flow.js";
 import { SymPkvm } from "./kernel.js";
 import type { Layout } from "./layout.js";
 import { chooseState, type SymState } from "./state.js";
-import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
+import { SMT_TRANSITIONS, type SymArgs, type SymTransition } from "./transitions.js";
 import type { B, N, Val } from "./z3.js";
 
 /** An action with its VM slot (0 for actions without a vm argument). */
@@ -64,8 +64,20 @@ export function argsWellFormed(L: Layout, a: SymArgs): B {
   );
 }
 
-export function encode(L: Layout, pre: SymState, action: string, a: SymArgs): Outcome {
-  return SMT_TRANSITIONS[action](new SymPkvm(L, pre), a);
+/**
+ * A variant of the encoding, as src/engine.ts's ModelVariant is of the model: a seeded fault
+ * stated symbolically (src/faults/). test/faults-smt.test.ts holds each to its concrete twin.
+ */
+export interface SmtVariant {
+  /** The kernel helpers every transition runs on (default SymPkvm). */
+  readonly kernel?: new (L: Layout, s: SymState) => SymPkvm;
+  /** Transitions that replace the encoded ones, by action name. */
+  readonly transitions?: Readonly<Record<string, SymTransition>>;
+}
+
+export function encode(L: Layout, pre: SymState, action: string, a: SymArgs, variant: SmtVariant = {}): Outcome {
+  const run = variant.transitions?.[action] ?? SMT_TRANSITIONS[action];
+  return run(new (variant.kernel ?? SymPkvm)(L, pre), a);
 }
 
 /** The state after the step: the branch taken, or the state before. */
@@ -81,7 +93,7 @@ export interface Step {
   readonly outcome: Outcome;
 }
 
-export function step(L: Layout, pre: SymState, action: string, a: SymArgs): Step {
-  const outcome = encode(L, pre, action, a);
+export function step(L: Layout, pre: SymState, action: string, a: SymArgs, variant?: SmtVariant): Step {
+  const outcome = encode(L, pre, action, a, variant);
   return { ret: outcome.ret, post: postState(L, pre, outcome), outcome };
 }

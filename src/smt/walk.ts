@@ -6,7 +6,7 @@ import type { Ret } from "../../model/errno.js";
 import { PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
 import { alphabet, type AlphabetStep } from "../alphabet.js";
-import { Engine, type Step } from "../engine.js";
+import { Engine, type ModelVariant, type Step } from "../engine.js";
 
 /** mulberry32: small, fast, good enough to pick steps. */
 export function prng(seed: number): () => number {
@@ -34,16 +34,22 @@ export interface WalkOptions {
   restartEvery?: number;
   /** Include hyp_donate_host (default true: the encoding covers it too). */
   allowInternal?: boolean;
+  /** The model variant walked (a seeded fault); default the real model. */
+  variant?: ModelVariant;
+  /** The states a walk (re)starts from, picked at random (default: the initial state). */
+  starts?: readonly Uint32Array[];
 }
 
 /** `samples` (state, step) pairs from random walks on `w`, with the engine's answers. */
 export function randomSamples(w: World, opts: WalkOptions): Sample[] {
-  const engine = new Engine(w);
+  const engine = new Engine(w, opts.variant);
   const steps = alphabet(w, { allowInternal: opts.allowInternal ?? true });
   const rand = prng(opts.seed);
   const view = new PkvmState(w);
   const out: Sample[] = [];
-  let state = engine.initial();
+  const starts = opts.starts ?? [engine.initial()];
+  const start = () => starts[Math.floor(rand() * starts.length)];
+  let state = start();
   let length = 0;
   const pick = (): AlphabetStep => {
     view.s = state;
@@ -54,7 +60,7 @@ export function randomSamples(w: World, opts: WalkOptions): Sample[] {
   };
   while (out.length < opts.samples) {
     if (length++ >= (opts.restartEvery ?? 40)) {
-      state = engine.initial();
+      state = start();
       length = 0;
     }
     // Try a few steps from this state, record them all, and move along a successful one.
