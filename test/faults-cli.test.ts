@@ -89,7 +89,8 @@ describe("pkvm-check faults", () => {
     const [f] = out.faults;
     expect(f.name).toBe(B1);
     expect(f.kills.bfs).toMatchObject({ caught: true, property: "share-consistency", steps: 2 });
-    expect(f.kills.smt.status).toBe("n/a");
+    expect(f.kills.smt).toMatchObject({ caught: true, transition: "host_unshare_hyp" });
+    expect(f.kills.smt.cti.replay.violation).not.toBeNull();
     const kept = JSON.parse(readFileSync(join(r.cwd, f.counterexample), "utf8"));
     expect(kept.meta.fault).toBe(B1);
   });

@@ -4,14 +4,17 @@
 // so agreement is not agreement on the real model alone.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { formatStep } from "../model/actions.js";
+import { ACTION_BY_NAME, formatStep } from "../model/actions.js";
 import { World } from "../model/world.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { traceFiles } from "../src/check/corpus.js";
 import { Engine } from "../src/engine.js";
 import type { Fault } from "../src/faults/fault.js";
-import { FAULTS } from "../src/faults/registry.js";
+import { killSmt } from "../src/faults/kill-smt.js";
+import { FAULTS, faultByName } from "../src/faults/registry.js";
+import { PROPERTIES } from "../properties/registry.js";
+import { Prover } from "../src/smt/prove.js";
 import { readTrace, type Trace } from "../src/trace.js";
 import { DifferentialCheck } from "../src/smt/differential.js";
 import { randomSamples, type Sample } from "../src/smt/walk.js";
@@ -71,4 +74,42 @@ describe("each seeded fault's SMT twin agrees with the fault", () => {
       expect(r.mismatches.slice(0, 5).map((s) => `${formatStep(s.step)} -> ${s.ret}`)).toEqual([]);
     }, 120_000);
   }
+});
+
+describe("the SMT engine against seeded faults", () => {
+  const ids = PROPERTIES.map((p) => p.id);
+  const hunt = (name: string) => killSmt(faultByName(name)!, ids, 10_000);
+
+  it("breaks the proof under B1 at host_unshare_hyp, with a counterexample the engine confirms", async () => {
+    const k = await hunt("B1-unshare-hyp-no-hyp-check");
+    expect(k).toMatchObject({ engine: "smt", caught: true, cti: { transition: "host_unshare_hyp" } });
+    expect(k.cti!.cti.replay.violation).not.toBeNull();
+  }, 120_000);
+
+  it("catches a kernel-wide fault (B2: NOMAP is memory) in some transition", async () => {
+    const k = await hunt("B2-nomap-allowed");
+    expect(k.caught).toBe(true);
+    expect(k.property).toBe("nomap-stays-host");
+  }, 300_000);
+
+  it("credits a fault only with what the real model does not do: B12-force-reclaim-hyp-page's panic", async () => {
+    const k = await hunt("B12-force-reclaim-hyp-page");
+    expect(k).toMatchObject({ caught: true, property: "no-hyp-panic", cti: { transition: "host_force_reclaim_page_guest" } });
+    const cti = k.cti!.cti;
+    const w = new World(cti.config);
+    const real = new Engine(w).step(Uint32Array.from(cti.pre), { action: ACTION_BY_NAME.get(cti.step.action)!, args: cti.step.args });
+    expect(cti.replay.ret).toBe("PANIC");
+    expect(real.ret).not.toBe("PANIC");
+  }, 120_000);
+
+  it("says why a fault has no SMT twin", async () => {
+    const k = await hunt("B7-guest-map-enomem-late");
+    expect(k).toMatchObject({ caught: false, stop: "n/a" });
+    expect(k.na).toMatch(/memcache/);
+  });
+
+  it("finds nothing to credit on the real model's own transitions", async () => {
+    const p = await Prover.create({ goals: ids.filter((id) => id !== "no-hyp-panic") });
+    expect(await p.hunt(["host_unshare_hyp", "guest_unshare_host"])).toBeUndefined();
+  }, 300_000);
 });

@@ -4,6 +4,13 @@
 // and counterexamples to induction come back as worlds the reference engine replays.
 
 import { describe, expect, it } from "vitest";
+import { stepOf } from "../model/actions.js";
+import { makeArgs } from "../model/args.js";
+import { PageState, PkvmState } from "../model/state.js";
+import { World } from "../model/world.js";
+import { resolveConfig } from "../src/configs.js";
+import { Engine } from "../src/engine.js";
+import { formatReach, reachability, type Cti } from "../src/smt/cti.js";
 import { Prover, type Obligation } from "../src/smt/prove.js";
 
 const brief = (os: readonly Obligation[]) => os.filter((o) => o.verdict !== "proved").map((o) => `${o.transition} ${o.goal}: ${o.verdict}`);
@@ -41,6 +48,32 @@ describe("inductive proofs", () => {
     expect(o.cti!.replay).toMatchObject({ ret: "0" });
     expect(o.cti!.replay.violation).toMatch(/metadata/);
   }, 60_000);
+});
+
+describe("the reachability note of a counterexample to induction", () => {
+  const config = resolveConfig("tiny").config;
+  const w = new World(config);
+  const engine = new Engine(w);
+  const ctiAt = (pre: Uint32Array): Cti => ({
+    config,
+    pre: Array.from(pre),
+    step: { action: "host_read", args: makeArgs({ pfn: 0 }) },
+    replay: { ret: "0", violation: null },
+  });
+
+  it("gives a reachable pre-state's distance from the initial state", () => {
+    const one = engine.step(engine.initial(), stepOf("host_share_hyp", { pfn: 1 })).state;
+    const two = engine.step(one, stepOf("hyp_pin_shared_mem", { pfn: 1, nr_pages: 1 })).state;
+    expect(reachability(ctiAt(two), undefined, 60_000)).toEqual({ verdict: "reachable", steps: 2 });
+  });
+
+  it("searches the whole world for an unreachable one", () => {
+    const k = new PkvmState(w, engine.initial());
+    k.setHypState(1, PageState.OWNED); // host and hyp both own page 1
+    const r = reachability(ctiAt(k.s), undefined, 120_000);
+    expect(r.verdict).toBe("unreachable");
+    expect(formatReach(r)).toMatch(/^unreachable \(all \d+ states searched\)$/);
+  }, 150_000);
 });
 
 /** Runs the thunks one after the other: the prover has one z3 context. */

@@ -8,10 +8,12 @@ import type { Property } from "../../properties/property.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { writeCounterexample } from "../trace.js";
+import { formatReach } from "../smt/cti.js";
 import { bmc, prove, shapeOf, SMT_FORMS, type Obligation } from "../smt/index.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
 import type { EngineReport, Verdict } from "./report.js";
+import type { Fault } from "../faults/fault.js";
 
 export interface SmtRunOptions {
   properties: readonly Property[];
@@ -22,6 +24,8 @@ export interface SmtRunOptions {
   /** Depth of the bounded model check; none when undefined. */
   bmcDepth?: number;
   allowInternal: boolean;
+  /** A seeded fault: its SMT twin is proved over the transitions it changes. */
+  fault?: Fault;
 }
 
 function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
@@ -30,20 +34,23 @@ function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
   const unknown = mine.filter((o) => o.verdict === "unknown");
   if (!cti && unknown.length === 0) return { property: id, status: "pass", message: `proved: ${mine.length} obligations` };
   const why = cti
-    ? `counterexample to induction at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}`
+    ? `counterexample to induction at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}${cti.cti?.reach ? `; its pre-state is ${formatReach(cti.cti.reach)}` : ""}`
     : `${unknown.length} of ${mine.length} obligations unknown (${unknown.map((o) => o.transition).join(", ")})`;
   return { property: id, status: "bounded", message: `not proved: ${why}` };
 }
 
 export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<EngineReport[]> {
   const ids = o.properties.map((p) => p.id).filter((id) => SMT_FORMS[id]);
-  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids });
+  const twin = o.fault?.smt;
+  const actions = twin && !twin.kernel ? Object.keys(twin.transitions ?? {}) : undefined;
+  const fault = twin && { smt: twin, model: o.fault!.variant };
+  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids, actions, fault });
   const counts = { proved: 0, cti: 0, unknown: 0 };
   for (const ob of proof.obligations) counts[ob.verdict]++;
   const reports: EngineReport[] = [
     {
       engine: "smt",
-      config: `every memory size, shape of ${named.name}`,
+      config: `every memory size, shape of ${named.name}${o.fault ? `, fault ${o.fault.name}` : ""}`,
       complete: counts.cti === 0 && counts.unknown === 0,
       stop: counts.cti + counts.unknown > 0 ? "obligations not proved" : undefined,
       stats: { obligations: proof.obligations.length, ...counts, seconds: Number((proof.ms / 1000).toFixed(2)) },
@@ -54,8 +61,8 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   if (o.bmcDepth === undefined) return reports;
 
   const world = new World(named.config);
-  const engine = new Engine(world);
-  const r = await bmc(world, o.bmcDepth, { properties: ids, allowInternal: o.allowInternal, timeoutMs: o.timeoutMs * 6 });
+  const engine = new Engine(world, o.fault?.variant);
+  const r = await bmc(world, o.bmcDepth, { properties: ids, allowInternal: o.allowInternal, timeoutMs: o.timeoutMs * 6, fault });
   const verdicts: Verdict[] = ids.map((id) => ({
     property: id,
     status: "bounded",
@@ -64,7 +71,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   for (const v of r.violations) {
     const verdict = verdicts.find((x) => x.property === v.property)!;
     const known = matchKnown(o.baseline, v.property, v.steps.at(-1)?.action.name);
-    const trace = counterexampleTrace(engine, named.name, named.config, { property: v.property, finding: { message: v.replayed ?? "violated (z3)" }, steps: v.steps }, { engine: "smt-bmc", depth: o.bmcDepth });
+    const trace = counterexampleTrace(engine, named.name, named.config, { property: v.property, finding: { message: v.replayed ?? "violated (z3)" }, steps: v.steps }, { engine: "smt-bmc", depth: o.bmcDepth, ...(o.fault ? { fault: o.fault.name } : {}) });
     Object.assign(verdict, {
       status: known ? "known" : "fail",
       known,

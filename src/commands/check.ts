@@ -151,7 +151,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       replayPath: argv["replay-path"],
     };
     const smt = { bmcDepth: count(argv.bmc, "bmc"), timeoutMs: count(argv["smt-timeout"], "smt-timeout")! * 1000 };
-    if (fault && argv.engine !== undefined && chosen.includes("smt")) throw new InputError("--fault: the smt engine proves the real model only; run it without --fault");
+    if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
     checkOutputDir(argv.out, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
@@ -159,7 +159,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
 
     const reports: EngineReport[] = [];
-    for (const engine of fault ? chosen.filter((e) => e !== "smt") : chosen) {
+    for (const engine of fault && !fault.smt ? chosen.filter((e) => e !== "smt") : chosen) {
       if (engine === "bfs") {
         reports.push(runBfs(named, {
           properties,
@@ -174,7 +174,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       } else if (engine === "smt") {
         if (!argv.json) process.stderr.write("smt: proving with z3...\n");
         const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-        reports.push(...(await runSmt(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt })));
+        reports.push(...(await runSmt(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt, fault })));
       } else {
         if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
         reports.push(runRandom(randomConfig, {

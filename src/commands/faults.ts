@@ -29,7 +29,7 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
       .option("fault", { type: "string", array: true, describe: "run only these faults" })
       .option("list", { type: "boolean", default: false, describe: "list the faults, run nothing" })
       .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the real model's known findings, never credited to a fault" }),
-  handler: (argv) => {
+  handler: async (argv) => {
     const faults = argv.fault ? argv.fault.flatMap((n) => n.split(",")).map((n) => faultOption(n)!) : FAULTS;
     if (argv.list) {
       const width = Math.max(...faults.map((f) => f.name.length));
@@ -39,7 +39,7 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
     checkOutputDir(argv.out, "--out");
     const baseline = readBaseline(argv.baseline);
     const t0 = Date.now();
-    const rows = killMatrix(faults, {
+    const rows = await killMatrix(faults, {
       budget: DEFAULT_BUDGET,
       baseline,
       out: argv.out,

@@ -10,9 +10,10 @@ import { Engine } from "../engine.js";
 import { bfs } from "../explore/bfs.js";
 import { randomExplore } from "../explore/random.js";
 import type { Trace, Violation } from "../trace.js";
+import type { Cti } from "../smt/cti.js";
 import type { Fault } from "./fault.js";
 
-export const KILL_ENGINES = ["bfs", "random"] as const;
+export const KILL_ENGINES = ["bfs", "random", "smt"] as const;
 export type KillEngine = (typeof KILL_ENGINES)[number];
 
 export interface Kill {
@@ -22,11 +23,15 @@ export interface Kill {
   property?: string;
   /** Time to the first counterexample (for random, shrunk); when none was found, the run's time. */
   ms: number;
-  /** The counterexample's length, in steps. */
+  /** The counterexample's length, in steps (bfs, random). */
   steps?: number;
   /** How a run that caught nothing ended: "complete" (for bfs, a proof) or the limit it hit. */
   stop?: string;
   trace?: Trace & { violation: Violation };
+  /** smt: the counterexample to induction (one step from a state of the invariant) and its transition. */
+  cti?: { transition: string; cti: Cti };
+  /** smt: why the fault has no SMT twin. */
+  na?: string;
 }
 
 export interface KillBudget {
@@ -34,6 +39,8 @@ export interface KillBudget {
   seed: number;
   randomRuns: number;
   randomTimeLimitMs: number;
+  /** Per z3 check of the SMT engine's search. */
+  smtTimeoutMs: number;
 }
 
 /**
@@ -41,7 +48,7 @@ export interface KillBudget {
  * fault it catches within 10 s, so 30 s only bounds one that escapes; 2000 random runs take 4 to
  * 7 s on `wide`. The whole matrix takes one to two minutes.
  */
-export const DEFAULT_BUDGET: KillBudget = { bfsTimeLimitMs: 30_000, seed: 42, randomRuns: 2000, randomTimeLimitMs: 10_000 };
+export const DEFAULT_BUDGET: KillBudget = { bfsTimeLimitMs: 30_000, seed: 42, randomRuns: 2000, randomTimeLimitMs: 10_000, smtTimeoutMs: 10_000 };
 
 /** Exhaustive search on `default`, or the fault's own world. */
 export function bfsConfig(fault: Fault): NamedConfig {
@@ -54,7 +61,7 @@ export function randomConfig(fault: Fault): NamedConfig {
 }
 
 /** properties: with the real model's known findings masked (known.ts). */
-export function kill(fault: Fault, engine: KillEngine, properties: readonly Property[], budget: KillBudget): Kill {
+export function kill(fault: Fault, engine: Exclude<KillEngine, "smt">, properties: readonly Property[], budget: KillBudget): Kill {
   const named = engine === "bfs" ? bfsConfig(fault) : randomConfig(fault);
   const world = new World(named.config);
   const model = new Engine(world, fault.variant);

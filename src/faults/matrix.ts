@@ -7,7 +7,8 @@ import { replay } from "../replay.js";
 import { writeCounterexample } from "../trace.js";
 import { PROPERTIES } from "../../properties/registry.js";
 import type { Fault } from "./fault.js";
-import { kill, KILL_ENGINES, type Kill, type KillBudget } from "./kill.js";
+import { kill, type Kill, type KillBudget } from "./kill.js";
+import { killSmt } from "./kill-smt.js";
 import { maskRealModelFindings } from "./known.js";
 
 export interface FaultRow {
@@ -29,9 +30,9 @@ export interface MatrixOptions {
 
 export const caught = (row: FaultRow): boolean => row.kills.some((k) => k.caught);
 
-/** The length of the fault's shortest counterexample, over every engine. */
+/** The length of the fault's shortest counterexample trace, over the exploring engines. */
 export function shortest(row: FaultRow): number | undefined {
-  const lengths = row.kills.flatMap((k) => (k.caught ? [k.steps!] : []));
+  const lengths = row.kills.flatMap((k) => (k.caught && k.trace ? [k.steps!] : []));
   return lengths.length > 0 ? Math.min(...lengths) : undefined;
 }
 
@@ -47,7 +48,7 @@ function regressionProblem(fault: Fault, k: Kill): string | null {
 
 function keepCounterexample(row: FaultRow, out: string): void {
   const problems: string[] = [];
-  for (const k of row.kills.filter((k) => k.caught).sort((a, b) => a.steps! - b.steps!)) {
+  for (const k of row.kills.filter((k) => k.caught && k.trace).sort((a, b) => a.steps! - b.steps!)) {
     const problem = regressionProblem(row.fault, k);
     if (problem) {
       problems.push(problem);
@@ -59,12 +60,16 @@ function keepCounterexample(row: FaultRow, out: string): void {
   if (problems.length > 0) row.problem = problems.join("; ");
 }
 
-export function killMatrix(faults: readonly Fault[], o: MatrixOptions): FaultRow[] {
+export async function killMatrix(faults: readonly Fault[], o: MatrixOptions): Promise<FaultRow[]> {
   const properties = maskRealModelFindings(PROPERTIES, o.baseline);
-  return faults.map((fault, i) => {
-    const row: FaultRow = { fault, kills: KILL_ENGINES.map((engine) => kill(fault, engine, properties, o.budget)) };
+  const rows: FaultRow[] = [];
+  for (const [i, fault] of faults.entries()) {
+    const kills = [kill(fault, "bfs", properties, o.budget), kill(fault, "random", properties, o.budget)];
+    kills.push(await killSmt(fault, PROPERTIES.map((p) => p.id), o.budget.smtTimeoutMs));
+    const row: FaultRow = { fault, kills };
     keepCounterexample(row, o.out);
     o.onRow?.(row, i);
-    return row;
-  });
+    rows.push(row);
+  }
+  return rows;
 }

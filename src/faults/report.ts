@@ -4,10 +4,6 @@ import type { FaultRow } from "./matrix.js";
 import { caught, shortest } from "./matrix.js";
 import { bfsConfig, KILL_ENGINES, type Kill, type KillBudget } from "./kill.js";
 
-/** Why the SMT engine has no column of results: stated in every report. */
-export const SMT_NA =
-  "smt: n/a (src/smt encodes the real model's transitions; a seeded fault has no symbolic counterpart to prove against)";
-
 export interface MatrixReport {
   rows: readonly FaultRow[];
   budget: KillBudget;
@@ -34,7 +30,9 @@ function summary(rows: readonly FaultRow[]) {
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function cell(k: Kill): string {
-  return k.caught ? `${k.property}, ${k.steps} steps, ${secs(k.ms)}` : `-- (${k.stop}, ${secs(k.ms)})`;
+  if (k.na) return "n/a";
+  if (!k.caught) return `-- (${k.stop}, ${secs(k.ms)})`;
+  return k.cti ? `${k.property}, CTI at ${k.cti.transition}, ${secs(k.ms)}` : `${k.property}, ${k.steps} steps, ${secs(k.ms)}`;
 }
 
 function columns(rows: string[][]): string[] {
@@ -45,15 +43,16 @@ function columns(rows: string[][]): string[] {
 export function formatMatrix({ rows, budget, seconds }: MatrixReport): string {
   const s = summary(rows);
   const table = columns([
-    ["fault", "bug", "config", ...KILL_ENGINES, "smt"],
-    ...rows.map((r) => [r.fault.name, r.fault.bug, bfsConfig(r.fault).name, ...r.kills.map(cell), "n/a"]),
+    ["fault", "bug", "config", ...KILL_ENGINES],
+    ...rows.map((r) => [r.fault.name, r.fault.bug, bfsConfig(r.fault).name, ...r.kills.map(cell)]),
   ]);
   const kept = rows.filter((r) => r.counterexample).length;
   return [
     `== kill matrix: ${rows.length} seeded faults`,
     `   bfs: exhaustive on default or the fault's config, ${budget.bfsTimeLimitMs / 1000} s limit; a cell gives the property violated, the counterexample's length and the time to it`,
     `   random: seed ${budget.seed}, ${budget.randomRuns} runs, ${budget.randomTimeLimitMs / 1000} s limit, on wide or the fault's config`,
-    `   ${SMT_NA}`,
+    `   smt: the inductive proof against the fault's SMT twin, for every memory size; a cell gives the property whose proof breaks, with a counterexample to induction (one step from a state of the invariant, confirmed by the reference engine under the fault and not on the real model) and the time to it`,
+    ...rows.filter((r) => r.fault.smtNa).map((r) => `   smt n/a for ${r.fault.name}: ${r.fault.smtNa}`),
     "",
     ...table.map((l) => `   ${l}`),
     "",
@@ -77,10 +76,7 @@ export function matrixToJson({ rows, budget, seconds }: MatrixReport): Record<st
       name: r.fault.name,
       bug: r.fault.bug,
       description: r.fault.description,
-      kills: {
-        ...Object.fromEntries(r.kills.map(({ trace: _, ...k }) => [k.engine, k])),
-        smt: { status: "n/a", reason: SMT_NA },
-      },
+      kills: Object.fromEntries(r.kills.map(({ trace: _, cti, ...k }) => [k.engine, cti ? { ...k, transition: cti.transition, cti: cti.cti } : k])),
       shortest: shortest(r) ?? null,
       counterexample: r.counterexample ?? null,
       ...(r.problem ? { problem: r.problem } : {}),

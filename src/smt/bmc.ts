@@ -13,11 +13,11 @@ import { PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
 import { PROPERTIES } from "../../properties/registry.js";
 import { alphabet, type AlphabetOptions, type AlphabetStep } from "../alphabet.js";
-import { Engine, type Step } from "../engine.js";
+import { Engine, type ModelVariant, type Step } from "../engine.js";
 import { SMT_FORMS } from "./forms.js";
 import { SymPkvm } from "./kernel.js";
 import { concreteLayout, type Layout } from "./layout.js";
-import { concreteArgs, step as encodeStep } from "./relation.js";
+import { concreteArgs, step as encodeStep, type SmtVariant } from "./relation.js";
 import { concreteState, freshState, stateTerms, type SymState } from "./state.js";
 import type { SymArgs } from "./transitions.js";
 import { checkSat, z3, Smt, type B, type N, type Val } from "./z3.js";
@@ -27,6 +27,8 @@ export interface BmcOptions extends AlphabetOptions {
   properties?: readonly string[];
   /** Per z3 check (default 60 s). */
   timeoutMs?: number;
+  /** A seeded fault: its SMT twin is unrolled, and violations replay under its model. */
+  fault?: { readonly smt: SmtVariant; readonly model: ModelVariant };
 }
 
 export interface BmcViolation {
@@ -106,7 +108,7 @@ export class Bmc {
     const before = stateTerms(L, pre);
     const changes: [B, Val][][] = before.map(() => []);
     const rets = this.steps.map((st, j) => {
-      const t = encodeStep(L, pre, st.action.name, this.args[j]);
+      const t = encodeStep(L, pre, st.action.name, this.args[j], this.opts.fault?.smt);
       const picked = smt.eq(c, j);
       this.solver.add(smt.implies(picked, guard(L, pre, st.action.name, this.args[j], this.pinBound)));
       stateTerms(L, t.post).forEach((v, f) => {
@@ -153,7 +155,7 @@ export class Bmc {
   /** The steps on the reference engine, and the property's finding at their end. */
   private replay(id: string, steps: readonly Step[]): string | null {
     const prop = PROPERTIES.find((p) => p.id === id)!;
-    const engine = new Engine(this.w);
+    const engine = new Engine(this.w, this.opts.fault?.model);
     let s = engine.initial();
     let finding = prop.checkState?.(new PkvmState(this.w, s)) ?? null;
     for (const st of steps) {

@@ -9,7 +9,9 @@ import type { Ret } from "../../model/errno.js";
 import { GuestEntry, PkvmState } from "../../model/state.js";
 import { SegKind, World } from "../../model/world.js";
 import { PROPERTIES } from "../../properties/registry.js";
-import { Engine } from "../engine.js";
+import { alphabet } from "../alphabet.js";
+import { Engine, type ModelVariant } from "../engine.js";
+import { bfs } from "../explore/bfs.js";
 import type { Layout } from "./layout.js";
 import type { Instance } from "./relation.js";
 import type { SymState } from "./state.js";
@@ -25,6 +27,35 @@ export interface Cti {
   readonly step: { readonly action: string; readonly args: Args };
   /** The reference engine's answer on the pre-state, and the property's verdict after it. */
   readonly replay: { readonly ret: Ret; readonly violation: string | null };
+  /** Whether the pre-state is reachable from the initial state of its world (reachability()). */
+  readonly reach?: Reach;
+}
+
+export type Reach =
+  | { readonly verdict: "reachable"; readonly steps: number }
+  | { readonly verdict: "unreachable"; readonly states: number }
+  | { readonly verdict: "unknown"; readonly states: number; readonly ms: number };
+
+export function formatReach(r: Reach): string {
+  if (r.verdict === "reachable") return `reachable in ${r.steps} steps`;
+  if (r.verdict === "unreachable") return `unreachable (all ${r.states} states searched)`;
+  return `reachability unknown (${r.states} states in ${r.ms} ms)`;
+}
+
+/**
+ * Searches the world's reachable states for `pre`, breadth-first: a reachable counterexample to
+ * induction is a real counterexample, an unreachable one asks for a stronger invariant.
+ */
+export function reachability(cti: Cti, variant?: ModelVariant, timeLimitMs = 5000): Reach {
+  const w = new World(cti.config);
+  const target = {
+    id: "counterexample-to-induction",
+    description: "the pre-state of a counterexample to induction",
+    checkState: (k: PkvmState) => (k.s.every((x, i) => x === cti.pre[i]) ? { message: "reached" } : null),
+  };
+  const r = bfs(new Engine(w, variant), alphabet(w), { properties: [target], timeLimitMs });
+  if (r.violations[0]) return { verdict: "reachable", steps: r.violations[0].path.length };
+  return r.stop === "complete" ? { verdict: "unreachable", states: r.states } : { verdict: "unknown", states: r.states, ms: r.elapsedMs };
 }
 
 type Model = Z3Model<"main">;
@@ -100,8 +131,8 @@ function stateWords(L: Layout, w: World, s: SymState, m: Model): Uint32Array {
   return k.s;
 }
 
-/** The model's pre-state and step, replayed on the reference engine. */
-export function readCti(L: Layout, m: Model, pre: SymState, inst: Instance, a: SymArgs, property: string): Cti {
+/** The model's pre-state and step, replayed on the reference engine (a seeded fault's model, if given). */
+export function readCti(L: Layout, m: Model, pre: SymState, inst: Instance, a: SymArgs, property: string, variant?: ModelVariant): Cti {
   const { smt } = L;
   const config = worldConfig(L, m);
   const w = new World(config);
@@ -117,10 +148,15 @@ export function readCti(L: Layout, m: Model, pre: SymState, inst: Instance, a: S
     mkold: names.includes("mkold") ? bool(smt, m, a.mkold) : false,
   });
   const step = { action: ACTION_BY_NAME.get(inst.action.name)!, args };
-  const r = new Engine(w).step(words, step);
+  const r = new Engine(w, variant).step(words, step);
   const prop = PROPERTIES.find((p) => p.id === property);
   const before = new PkvmState(w, words);
   const after = new PkvmState(w, r.state);
   const finding = prop?.checkState?.(after) ?? prop?.checkStep?.(before, step, r.ret, after) ?? null;
-  return { config, pre: Array.from(words), step: { action: inst.action.name, args }, replay: { ret: r.ret, violation: finding?.message ?? null } };
+  return {
+    config,
+    pre: Array.from(words),
+    step: { action: inst.action.name, args },
+    replay: { ret: r.ret, violation: finding?.message ?? null },
+  };
 }

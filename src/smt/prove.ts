@@ -21,7 +21,7 @@ import { ACTION_BY_NAME, type Caller } from "../../model/actions.js";
 import { parseWorldConfig } from "../../model/config.js";
 import { World } from "../../model/world.js";
 import { PROPERTIES } from "../../properties/registry.js";
-import { readCti, type Cti } from "./cti.js";
+import { reachability, readCti, type Cti } from "./cti.js";
 import type { Outcome } from "./flow.js";
 import { SMT_FORMS } from "./forms.js";
 import { recording, written } from "./frame.js";
@@ -30,7 +30,8 @@ import { symbolicInitialState } from "./init.js";
 import { INVARIANTS } from "./invariants.js";
 import { SymPkvm } from "./kernel.js";
 import { concreteLayout, symbolicLayout, type Layout, type ShapeOptions } from "./layout.js";
-import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance } from "./relation.js";
+import type { ModelVariant } from "../engine.js";
+import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance, type SmtVariant } from "./relation.js";
 import { freshState, type SymState } from "./state.js";
 import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
 import { checkSat, z3, Smt, type B, type N } from "./z3.js";
@@ -59,6 +60,8 @@ export interface ProofOptions extends ShapeOptions {
   /** Only these goals, by property or invariant id (default: all). */
   goals?: readonly string[];
   onObligation?: (o: Obligation) => void;
+  /** A seeded fault: its SMT twin is proved, and counterexamples replay under its model. */
+  fault?: { readonly smt: SmtVariant; readonly model: ModelVariant };
 }
 
 export interface ProofReport {
@@ -107,7 +110,12 @@ class Frame {
   /** Each state goal on the pre-state, with the fields it reads. */
   private readonly hyps: { id: string; holds: B; reads: Set<string> }[];
 
-  constructor(readonly L: Layout, readonly goals: readonly Goal[], readonly timeoutMs: number) {
+  constructor(
+    readonly L: Layout,
+    readonly goals: readonly Goal[],
+    readonly timeoutMs: number,
+    private readonly fault: ProofOptions["fault"],
+  ) {
     const ghost = L.backend.unbounded ? freshGhost(L, "s") : undefined;
     this.pre = { ...freshState(L, "s"), ghost };
     this.args = freshArgs(L, 0);
@@ -120,11 +128,13 @@ class Frame {
         return { id: g.id, holds: g.state!(new SymPkvm(L, recording(this.pre, reads))), reads };
       });
     this.solver.add(...L.axioms, argsWellFormed(L, this.args));
+    // A small world is always asked under the whole of Inv: asserted once, below every push.
+    if (!L.backend.unbounded) this.solver.add(...this.hyps.map((h) => h.holds));
   }
 
   outcome(action: string): Outcome {
     let o = this.outcomes.get(action);
-    if (!o) this.outcomes.set(action, (o = encode(this.L, this.pre, action, this.args)));
+    if (!o) this.outcomes.set(action, (o = encode(this.L, this.pre, action, this.args, this.fault?.smt)));
     return o;
   }
 
@@ -159,7 +169,8 @@ class Frame {
     this.solver.push();
     this.solver.set("timeout", timeoutMs);
     if (this.L.backend.unbounded) this.solver.set("smt.mbqi", mbqi);
-    this.solver.add(...this.hyps.filter((h) => !tier || tier.includes(h.id) || h.id === goal).map((h) => h.holds), f);
+    const hyps = this.L.backend.unbounded ? this.hyps.filter((h) => !tier || tier.includes(h.id) || h.id === goal) : [];
+    this.solver.add(...hyps.map((h) => h.holds), f);
     let result: string;
     let reason = "";
     try {
@@ -176,10 +187,25 @@ class Frame {
   /** After a sat check: the counterexample, then the solver back as it was. */
   cti(inst: Instance, goal: Goal): Cti {
     try {
-      return readCti(this.L, this.solver.model(), this.pre, inst, this.args, goal.id);
+      return this.modelCti(inst, goal);
     } finally {
       this.solver.pop();
     }
+  }
+
+  /** After a sat check with `keep`: the counterexample the model gives for `goal`. */
+  modelCti(inst: Instance, goal: Goal): Cti {
+    return readCti(this.L, this.solver.model(), this.pre, inst, this.args, goal.id, this.fault?.model);
+  }
+
+  /** After a sat check with `keep`: f is true in the model. */
+  trueInModel(f: B): boolean {
+    return this.L.smt.Z.isTrue(this.solver.model().eval(f, true));
+  }
+
+  /** Back to the solver before a sat check with `keep`. */
+  pop(): void {
+    this.solver.pop();
   }
 
   release(): void {
@@ -257,7 +283,7 @@ export class Prover {
     const def = ACTION_BY_NAME.get(action)!;
     const inst: Instance = { action: def, vm: 0 };
     const name = instanceName(inst);
-    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000);
+    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault);
     const finite: Frame[] = [];
     const out: Obligation[] = [];
     const branches = frame.outcome(action).branches.length;
@@ -273,7 +299,7 @@ export class Prover {
           const r = await this.refute(frame, frame.negation(inst, g, b)!, g.id, () => this.search(finite, inst, g, b));
           if (r.result === "unsat") continue;
           verdict = r.cti ? "cti" : "unknown";
-          cti = r.cti;
+          cti = r.cti && { ...r.cti, reach: reachability(r.cti, this.opts.fault?.model) };
           reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
           break;
         }
@@ -284,6 +310,57 @@ export class Prover {
       finite.forEach((f) => f.release());
     }
     return out;
+  }
+
+  /**
+   * Hunting, not proving (the kill matrix): the first counterexample to induction of a wanted
+   * property over these actions, searched in the small worlds alone, which find models fast.
+   * Only counterexamples `accept` takes count. Undefined when there is none there. No
+   * reachability search: the exploring engines give the fault's counterexamples from the start.
+   */
+  async hunt(actions: readonly string[], accept: (cti: Cti, goal: string) => boolean = () => true): Promise<Obligation | undefined> {
+    const t0 = Date.now();
+    const finite = this.worlds.map((w) => new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault));
+    try {
+      for (const action of actions) {
+        const def = ACTION_BY_NAME.get(action)!;
+        const inst: Instance = { action: def, vm: 0 };
+        for (const f of finite) {
+          const found = await this.huntIn(f, inst, accept);
+          if (!found) continue;
+          return this.report({ transition: instanceName(inst), caller: def.caller, goal: found.goal.id, kind: "property", verdict: "cti", ms: Date.now() - t0, cti: found.cti });
+        }
+      }
+      return undefined;
+    } finally {
+      finite.forEach((f) => f.release());
+    }
+  }
+
+  /**
+   * One small world: is any wanted property broken by the action? One check asks it of every
+   * property at once; a model that only `accept`-refused properties break takes them out of the
+   * next round.
+   */
+  private async huntIn(f: Frame, inst: Instance, accept: (cti: Cti, goal: string) => boolean): Promise<{ goal: Goal; cti: Cti } | undefined> {
+    const branches = f.outcome(inst.action.name).branches.length;
+    let cases = this.goals
+      .filter((g) => g.kind === "property" && this.wanted(g))
+      .flatMap((g) => (g.state ? Array.from({ length: branches }, (_, b) => b).filter((b) => !f.unchanged(inst, g, b)) : [-1]).map((b) => ({ g, neg: f.negation(inst, g, b)! })));
+    while (cases.length > 0) {
+      if ((await f.check(this.smt.or(...cases.map((c) => c.neg)), "", undefined, f.timeoutMs, true)).result !== "sat") return undefined;
+      const broken = [...new Set(cases.filter((c) => f.trueInModel(c.neg)).map((c) => c.g))];
+      try {
+        for (const g of broken) {
+          const cti = f.modelCti(inst, g);
+          if (accept(cti, g.id)) return { goal: g, cti };
+        }
+      } finally {
+        f.pop();
+      }
+      cases = cases.filter((c) => !broken.includes(c.g));
+    }
+    return undefined;
   }
 
   /**
@@ -310,7 +387,7 @@ export class Prover {
   /** The obligation in each small world, finite encoding: a model is a counterexample. */
   private async search(finite: Frame[], inst: Instance, g: Goal, b: number): Promise<Cti | undefined> {
     if (finite.length === 0) {
-      for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000));
+      for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault));
     }
     for (const f of finite) {
       const neg = f.negation(inst, g, b);
