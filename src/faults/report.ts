@@ -32,7 +32,7 @@ const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 function cell(k: Kill): string {
   if (k.na) return "n/a";
   if (!k.caught) return `-- (${k.stop}, ${secs(k.ms)})`;
-  return k.cti ? `${k.property}, CTI at ${k.cti.transition}, ${secs(k.ms)}` : `${k.property}, ${k.steps} steps, ${secs(k.ms)}`;
+  return k.cti ? `${k.property}, CTI at ${k.cti.transition}, ${secs(k.ms)}` : `${k.property}, ${k.steps} step${k.steps === 1 ? "" : "s"}, ${secs(k.ms)}`;
 }
 
 function columns(rows: string[][]): string[] {
