@@ -5,8 +5,8 @@
 
 import { PageState, S2, VmLife, type PkvmState } from "../model/state.js";
 import type { World } from "../model/world.js";
-import { guestMaps, type GuestMaps } from "./lib/guest-maps.js";
-import { hostAccessible, leaves, s2Name, stateName, tracked } from "./lib/pages.js";
+import { firstPageProblem, type GuestMaps } from "./lib/guest-maps.js";
+import { hostAccessible, leaves, s2Name, stateName } from "./lib/pages.js";
 import { findVmPage, useName } from "./lib/vm-pages.js";
 import { finding, type Finding, type Property } from "./property.js";
 
@@ -58,13 +58,7 @@ const property: Property = {
   description: "a page is never owned by one component while mapped in another's table",
   invariant: 11,
   checkState(s) {
-    const maps = guestMaps(s);
-    for (let p = 0; p < s.w.pages; p++) {
-      if (!tracked(s, p)) continue;
-      const problem = pageProblem(s, maps, p);
-      if (problem) return finding(`pfn ${p}: ${problem}`, { pages: [p], frames: maps.frames(p) });
-    }
-    return vmPageProblem(s);
+    return firstPageProblem(s, pageProblem) ?? vmPageProblem(s);
   },
 };
 

@@ -7,7 +7,7 @@
 // Leaked pages are left out (property 15): a finalized VM's stale share count stays behind.
 
 import { GuestEntry, PageState, VmLife, type PkvmState } from "../model/state.js";
-import { guestMaps, type GuestMaps } from "./lib/guest-maps.js";
+import { firstPageProblem, type GuestMaps } from "./lib/guest-maps.js";
 import { leaves, stateName, tracked } from "./lib/pages.js";
 import { finding, type Finding, type Property } from "./property.js";
 
@@ -59,13 +59,7 @@ const property: Property = {
   id: "share-consistency",
   description: "host SO / SB, hyp SB, guest SB, the share count and the FF-A mark agree (invariants 2-5)",
   checkState(s) {
-    const maps = guestMaps(s);
-    for (let p = 0; p < s.w.pages; p++) {
-      if (!tracked(s, p)) continue;
-      const problem = pageProblem(s, maps, p);
-      if (problem) return finding(`pfn ${p}: ${problem}`, { pages: [p], frames: maps.frames(p) });
-    }
-    return leafProblem(s);
+    return firstPageProblem(s, pageProblem) ?? leafProblem(s);
   },
 };
 

@@ -5,6 +5,8 @@
 
 import { GuestEntry, PageState, VmLife, type PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
+import { finding, type Finding } from "../property.js";
+import { tracked } from "./pages.js";
 
 const STATES = 4; // indexed by PageState; the NOPAGE column stays 0
 
@@ -94,4 +96,18 @@ export function guestMaps(s: PkvmState): GuestMaps {
     byWorld.set(s.w, m);
   }
   return m.build(s);
+}
+
+/**
+ * The first tracked page `problem` objects to, given the index of `s`: a finding naming the page
+ * and the guest frames that map it.
+ */
+export function firstPageProblem(s: PkvmState, problem: (s: PkvmState, maps: GuestMaps, p: number) => string | null): Finding | null {
+  const maps = guestMaps(s);
+  for (let p = 0; p < s.w.pages; p++) {
+    if (!tracked(s, p)) continue;
+    const what = problem(s, maps, p);
+    if (what) return finding(`pfn ${p}: ${what}`, { pages: [p], frames: maps.frames(p) });
+  }
+  return null;
 }
