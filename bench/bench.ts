@@ -13,6 +13,7 @@ import { World } from "../model/world.js";
 import { randomBench } from "./random-bench.js";
 
 const self = fileURLToPath(import.meta.url);
+const smtBench = fileURLToPath(new URL("./smt-bench.js", import.meta.url));
 
 /** A deterministic PRNG (mulberry32), so that every run measures the same steps. */
 function prng(seed: number): () => number {
@@ -84,4 +85,9 @@ if (process.argv[2] === "--bfs") {
     { stepsPerSecond: r.stepsPerSecond, steps: r.steps, runs: r.runs, distinctStates: r.distinctStates },
   ]);
   table("random engine: time to the first counterexample of a planted fault (reclaim without scrubbing)", r.fault);
+  // The gate's proofs, per transition and in total (its own process: one z3 context each).
+  console.log("\nSMT: the headline properties and the invariants they rest on, every memory size");
+  execFileSync(process.execPath, [smtBench, "--goals", "host-cannot-access-guest,guest-cannot-access-host", "--timeout", "10000", "--bmc", "3"], {
+    stdio: ["ignore", "inherit", "ignore"],
+  });
 }

@@ -11,7 +11,7 @@ import { World } from "../model/world.js";
 import { resolveConfig } from "../src/configs.js";
 import { Engine } from "../src/engine.js";
 import { formatReach, reachability, type Cti } from "../src/smt/cti.js";
-import { Prover, type Obligation } from "../src/smt/prove.js";
+import { closure, Prover, type Obligation } from "../src/smt/prove.js";
 
 const brief = (os: readonly Obligation[]) => os.filter((o) => o.verdict !== "proved").map((o) => `${o.transition} ${o.goal}: ${o.verdict}`);
 
@@ -25,15 +25,29 @@ describe("inductive proofs", () => {
 
   it("host-cannot-access-guest is kept by the transitions that hand pages between host and guests", async () => {
     const actions = ["host_donate_guest", "guest_share_host", "host_force_reclaim_page_guest"];
-    const p = await Prover.create({ timeoutMs: 20_000, goals: ["host-cannot-access-guest"] });
+    const p = await Prover.create({ timeoutMs: 20_000, goals: ["host-cannot-access-guest"], assumeInvariants: true });
     const os = (await sequential(actions.map((a) => () => p.transition(a)))).flat();
     expect(brief(os)).toEqual([]);
     // Its state form for each action's success branch, and its step form.
     expect(os.length).toBe(2 * actions.length);
   }, 120_000);
 
+  it("guest-cannot-access-host is kept by wrprotect, which rewrites the leaves it visits as they were", async () => {
+    const p = await Prover.create({ timeoutMs: 20_000, goals: ["guest-cannot-access-host"], assumeInvariants: true });
+    const os = await p.transition("host_wrprotect_guest");
+    expect(brief(os)).toEqual([]);
+  }, 60_000);
+
+  it("proving a headline property proves the invariants its proof assumes, not all of Inv", async () => {
+    const assumed = closure(["guest-cannot-access-host"]);
+    expect(assumed).toEqual(expect.arrayContaining(["host-cannot-access-guest", "borrowers-exclusive", "ghost-borrowers-numbered", "whole-blocks"]));
+    expect(assumed).not.toContain("share-consistency");
+    const p = await Prover.create({ goals: ["guest-cannot-access-host"] });
+    expect(p.proving).toEqual(assumed);
+  });
+
   it("finds the panic of test_clear_young past the guest, and replays it on the engine", async () => {
-    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-hyp-panic"] });
+    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-hyp-panic"], assumeInvariants: true });
     const [o] = await p.transition("host_test_clear_young_guest");
     expect(o.verdict).toBe("cti");
     expect(o.cti!.replay.ret).toBe("PANIC");
@@ -41,7 +55,7 @@ describe("inductive proofs", () => {
   }, 60_000);
 
   it("finds hyp_donate_host (not host-callable) handing a VM's metadata page back", async () => {
-    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-reuse-while-mapped"] });
+    const p = await Prover.create({ timeoutMs: 4_000, goals: ["no-reuse-while-mapped"], assumeInvariants: true });
     const [o] = await p.transition("hyp_donate_host");
     expect(o.verdict).toBe("cti");
     expect(o.cti!.step.action).toBe("hyp_donate_host");

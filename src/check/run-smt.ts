@@ -9,7 +9,7 @@ import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { writeCounterexample } from "../trace.js";
 import { formatReach } from "../smt/cti.js";
-import { bmc, prove, shapeOf, SMT_FORMS, type Obligation } from "../smt/index.js";
+import { bmc, closure, prove, shapeOf, SMT_FORMS, type Obligation } from "../smt/index.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
 import type { EngineReport, Verdict } from "./report.js";
@@ -21,6 +21,8 @@ export interface SmtRunOptions {
   baseline: readonly KnownFinding[];
   /** Per proof obligation. */
   timeoutMs: number;
+  /** Prove the properties only, assuming the invariants their proofs rest on (the gate: time). */
+  assumeInvariants?: boolean;
   /** Depth of the bounded model check; none when undefined. */
   bmcDepth?: number;
   allowInternal: boolean;
@@ -28,14 +30,20 @@ export interface SmtRunOptions {
   fault?: Fault;
 }
 
+/** Proved when its obligations and those of every invariant its proof assumes are. */
 function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
-  const mine = obligations.filter((o) => o.goal === id);
+  const assumed = closure([id]);
+  const mine = obligations.filter((o) => assumed.includes(o.goal));
   const cti = mine.find((o) => o.verdict === "cti");
   const unknown = mine.filter((o) => o.verdict === "unknown");
-  if (!cti && unknown.length === 0) return { property: id, status: "pass", message: `proved: ${mine.length} obligations` };
+  const unproved = assumed.filter((g) => !obligations.some((o) => o.goal === g));
+  if (!cti && unknown.length === 0 && unproved.length > 0) {
+    return { property: id, status: "bounded", message: `proved for every transition, assuming ${unproved.length} invariants this run did not prove (check --engine smt --property ${id} proves them)` };
+  }
+  if (!cti && unknown.length === 0) return { property: id, status: "pass", message: `proved: ${mine.length} obligations (${assumed.length} goals)` };
   const why = cti
-    ? `counterexample to induction at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}${cti.cti?.reach ? `; its pre-state is ${formatReach(cti.cti.reach)}` : ""}`
-    : `${unknown.length} of ${mine.length} obligations unknown (${unknown.map((o) => o.transition).join(", ")})`;
+    ? `counterexample to induction of ${cti.goal} at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}${cti.cti?.reach ? `; its pre-state is ${formatReach(cti.cti.reach)}` : ""}`
+    : `${unknown.length} of ${mine.length} obligations unknown (${unknown.map((o) => `${o.goal} at ${o.transition}`).join(", ")})`;
   return { property: id, status: "bounded", message: `not proved: ${why}` };
 }
 
@@ -44,7 +52,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   const twin = o.fault?.smt;
   const actions = twin && !twin.kernel ? Object.keys(twin.transitions ?? {}) : undefined;
   const fault = twin && { smt: twin, model: o.fault!.variant };
-  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids, actions, fault });
+  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal, assumeInvariants: o.assumeInvariants });
   const counts = { proved: 0, cti: 0, unknown: 0 };
   for (const ob of proof.obligations) counts[ob.verdict]++;
   const reports: EngineReport[] = [

@@ -241,6 +241,16 @@ function vmPages(k: SymPkvm, v: number): [N, B][] {
   return [[k.vmMetaPfn(v), smt.T], ...vcpus];
 }
 
+/** Every page a present VM uses is hyp OWNED, below the limit, and used once. */
+export function vmPagesHypOwned(k: SymPkvm): B {
+  const { smt } = k;
+  const uses = k.L.vms.flatMap((_, v) => vmPages(k, v).map(([p, used]): [N, B] => [p, smt.and(live(k, v), used)]));
+  const each = uses.map(([p, used]) => smt.implies(used, smt.and(smt.inRange(p, 0, k.L.pages), smt.eq(k.hypState(p), OWNED))));
+  const distinct: B[] = [];
+  uses.forEach(([p, a], i) => uses.slice(i + 1).forEach(([q, b]) => distinct.push(smt.implies(smt.and(a, b), smt.ne(p, q)))));
+  return smt.and(...each, ...distinct);
+}
+
 const noReuseWhileMapped: SmtForm = {
   state(k) {
     const { smt } = k;
@@ -257,12 +267,7 @@ const noReuseWhileMapped: SmtForm = {
         ),
       );
     });
-    // Every page a present VM uses is hyp OWNED, below the limit, and used once.
-    const uses = k.L.vms.flatMap((_, v) => vmPages(k, v).map(([p, used]): [N, B] => [p, smt.and(live(k, v), used)]));
-    const each = uses.map(([p, used]) => smt.implies(used, smt.and(smt.inRange(p, 0, k.L.pages), smt.eq(k.hypState(p), OWNED))));
-    const distinct: B[] = [];
-    uses.forEach(([p, a], i) => uses.slice(i + 1).forEach(([q, b]) => distinct.push(smt.implies(smt.and(a, b), smt.ne(p, q)))));
-    return smt.and(pages, ...each, ...distinct);
+    return smt.and(pages, vmPagesHypOwned(k));
   },
 };
 

@@ -3,8 +3,10 @@
 // formula is built; the fields a step writes are those whose terms the step replaced (states
 // share unchanged fields by identity). Saves z3 the most trivial half of the obligations.
 
-import { LEAF_FIELDS, PAGE_FIELDS, type SymState } from "./state.js";
-import type { Z3 } from "./z3.js";
+import type { Field } from "./domain.js";
+import type { Layout } from "./layout.js";
+import { LEAF_FIELDS, PAGE_FIELDS, type LeafField, type PageField, type SymState } from "./state.js";
+import type { B, N, Val, Z3 } from "./z3.js";
 
 function recorder<T extends object>(target: T, prefix: string, out: Set<string>, inner?: (key: string, v: unknown) => unknown): T {
   return new Proxy(target, {
@@ -44,4 +46,24 @@ export function written(Z: Z3, pre: SymState, post: SymState): Set<string> {
     if (g !== post.ghost?.vm[i]) ["sbCount", "slot", "borrower"].forEach((f) => out.add(`ghost.${i}.${f}`));
   });
   return out;
+}
+
+/**
+ * Where a written field differs at index i (for a per-page or per-gfn field) or at all (a
+ * scalar): a step may rewrite a field with the values it had, which the syntactic rule cannot
+ * see (the attribute walk of relax_perms rewrites every leaf it visits as MAPPED in its state).
+ * Undefined for the ghost's borrower table, which has two indices: never kept.
+ */
+export function differsAt(L: Layout, pre: SymState, post: SymState, field: string, i: N): B | undefined {
+  const { smt } = L;
+  const at = (a: Field<Val>, b: Field<Val>) => smt.not(smt.same(a.at(i), b.at(i)));
+  const [head, x, y, z] = field.split(".");
+  if (head === "page") return at(pre.page[x as PageField] as Field<Val>, post.page[x as PageField] as Field<Val>);
+  if (head === "loadedVm" || head === "loadedVcpu") return smt.ne(pre[head], post[head]);
+  const v = Number(x);
+  if (head === "vm" && y === "leaf") return at(pre.vm[v].leaf[z as LeafField] as Field<Val>, post.vm[v].leaf[z as LeafField] as Field<Val>);
+  if (head === "vm" && y === "vcpu") return smt.or(...pre.vm[v].vcpu.map((c, j) => smt.ne(c, post.vm[v].vcpu[j])));
+  if (head === "vm") return smt.ne(pre.vm[v][y as "life" | "meta"], post.vm[v][y as "life" | "meta"]);
+  if (head === "ghost" && y !== "borrower") return at(pre.ghost!.vm[v][y as "sbCount" | "slot"], post.ghost!.vm[v][y as "sbCount" | "slot"]);
+  return undefined;
 }

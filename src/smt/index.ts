@@ -5,7 +5,7 @@ import type { WorldConfig } from "../../model/config.js";
 import type { ShapeOptions } from "./layout.js";
 import { SMT_FORMS } from "./forms.js";
 
-export { prove, Prover, type Obligation, type ProofOptions, type ProofReport, type Verdict } from "./prove.js";
+export { closure, prove, Prover, type Obligation, type ProofOptions, type ProofReport, type Verdict } from "./prove.js";
 export { bmc, Bmc, type BmcOptions, type BmcResult, type BmcViolation } from "./bmc.js";
 export type { Cti } from "./cti.js";
 export type { ShapeOptions } from "./layout.js";

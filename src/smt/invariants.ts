@@ -6,6 +6,7 @@
 // numbering (src/smt/ghost.ts) ties to the guest leaves, and what host_share_guest_count counts.
 
 import { Contents, GuestEntry, Owner, PageState, S2, VmLife } from "../../model/state.js";
+import { vmPagesHypOwned } from "./forms.js";
 import { isSb } from "./ghost.js";
 import type { SymPkvm } from "./kernel.js";
 import { sbCount } from "./maps.js";
@@ -19,7 +20,7 @@ export interface Invariant {
   holds(k: SymPkvm): B;
 }
 
-const { NOPAGE } = PageState;
+const { NOPAGE, OWNED, SHARED_OWNED: SO, SHARED_BORROWED: SB } = PageState;
 
 function everyPage(k: SymPkvm, body: (p: N) => B): B {
   return k.L.pageDom.forall(k.smt.int(0), k.L.pages, body);
@@ -192,6 +193,30 @@ export const INVARIANTS: readonly Invariant[] = [
     holds: (k) => everyPage(k, (p) => k.smt.implies(k.smt.eq(k.contents(p), Contents.HYP), k.smt.eq(k.hypState(p), PageState.OWNED))),
   },
   {
+    id: "borrowers-exclusive",
+    description: "a page is lent to one kind of borrower (hyp, FF-A, guests) at a time, only while host SHARED_OWNED; a hyp page is not the host's",
+    holds: (k) =>
+      everyPage(k, (p) => {
+        const { smt } = k;
+        const host = k.hostState(p);
+        const hyp = k.hypState(p);
+        const ffa = k.ffaShared(p);
+        const guests = smt.ne(k.hostShareGuestCount(p), 0);
+        return smt.and(
+          smt.implies(smt.eq(host, OWNED), smt.and(smt.eq(hyp, NOPAGE), smt.not(ffa), smt.not(guests))),
+          smt.implies(smt.eq(hyp, SB), smt.and(smt.eq(host, SO), smt.not(ffa), smt.not(guests))),
+          smt.implies(ffa, smt.and(smt.eq(host, SO), smt.eq(hyp, NOPAGE), smt.not(guests))),
+          smt.implies(guests, smt.and(smt.eq(host, SO), smt.eq(hyp, NOPAGE))),
+          smt.implies(smt.eq(hyp, OWNED), smt.eq(host, NOPAGE)),
+        );
+      }),
+  },
+  {
+    id: "vm-pages-hyp-owned",
+    description: "the metadata pages of present VMs and vCPUs are hyp OWNED, below the limit, each used once",
+    holds: vmPagesHypOwned,
+  },
+  {
     id: "ghost-borrowers-numbered",
     description: "each SB leaf of a slot has a number below its page's ghost count, and is that number's borrower",
     ghostOnly: true,
@@ -233,6 +258,12 @@ export const INVARIANTS: readonly Invariant[] = [
         }),
       );
     },
+  },
+  {
+    id: "ghost-counts-nonnegative",
+    description: "no page has fewer than zero borrowers in a slot",
+    ghostOnly: true,
+    holds: (k) => k.smt.and(...k.L.vms.map((_, v) => everyPage(k, (p) => k.smt.ge(k.s.ghost!.vm[v].sbCount.at(p), 0)))),
   },
   {
     id: "ghost-absent-slots-borrow-nothing",

@@ -11,7 +11,13 @@
 // finite encoding, where z3 finds models: a model there is a counterexample to induction,
 // replayed on the reference engine (src/smt/cti.ts). Neither: "unknown".
 //
-// A goal that reads no field a branch writes is kept by it without asking z3 (src/smt/frame.ts).
+// A goal that reads no field a branch writes, or only fields the branch provably rewrites with
+// the values they had, is kept by it without a proof of its own (src/smt/frame.ts).
+//
+// A goal is proved under hypotheses (tiersOf), so its proof stands only once every goal those
+// hypotheses name is proved too: asking for some goals proves their closure (closure()), unless
+// assumeInvariants says to take the rest of Inv on trust. Hyp-internal actions
+// (hyp_donate_host) are left out, as from the adversary's alphabet, unless allowInternal.
 //
 // The shape of the configs is fixed (ShapeOptions: VM slots, vCPU slots, blockPages); sizes are
 // not. Actions that take a VM slot are proved for slot 0 acting: the slots are symmetric (each
@@ -24,7 +30,7 @@ import { PROPERTIES } from "../../properties/registry.js";
 import { reachability, readCti, type Cti } from "./cti.js";
 import type { Outcome } from "./flow.js";
 import { SMT_FORMS } from "./forms.js";
-import { recording, written } from "./frame.js";
+import { differsAt, recording, written } from "./frame.js";
 import { freshGhost, ghostStep } from "./ghost.js";
 import { symbolicInitialState } from "./init.js";
 import { INVARIANTS } from "./invariants.js";
@@ -55,10 +61,17 @@ export interface Obligation {
 export interface ProofOptions extends ShapeOptions {
   /** Per obligation, for the unbounded proof (default 10 s). */
   timeoutMs?: number;
-  /** Only these actions (default: every encoded one). */
+  /** Only these actions (default: every encoded one the adversary can take). */
   actions?: readonly string[];
-  /** Only these goals, by property or invariant id (default: all). */
+  /** Also hyp-internal actions the host cannot choose (hyp_donate_host), as --allow-internal. */
+  allowInternal?: boolean;
+  /** Only these goals, by property or invariant id (default: all), and what their proofs assume. */
   goals?: readonly string[];
+  /**
+   * Prove the goals only, not the invariants their proofs assume (default false): faster, but a
+   * proof then stands only once those are proved too (check --engine smt proves them).
+   */
+  assumeInvariants?: boolean;
   onObligation?: (o: Obligation) => void;
   /** A seeded fault: its SMT twin is proved, and counterexamples replay under its model. */
   fault?: { readonly smt: SmtVariant; readonly model: ModelVariant };
@@ -92,13 +105,56 @@ function goals(): Goal[] {
 }
 
 /**
- * The hypotheses a goal is tried with, smallest first: z3's quantifier instantiation grows with
- * every quantified hypothesis, and most goals need few. Each set is sound on its own (fewer
- * hypotheses only make the claim stronger); the last is the whole of Inv.
+ * Hypothesis sets a goal is tried with, smallest first: z3's quantifier instantiation grows with
+ * every quantified hypothesis, and most goals need few.
  */
 const STRUCTURE = ["encodings", "mmio-unowned", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "annotations-in-range", "leaked-pages-shape", "hyp-data-in-hyp-pages"];
 const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "ghost-borrowers-numbered", "ghost-numbers-borrow", "ghost-absent-slots-borrow-nothing", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
-const TIERS: readonly (readonly string[] | undefined)[] = [STRUCTURE, SHARING, undefined];
+/**
+ * What the semantic frame rule may assume: the one rewrite it has to see through is the
+ * attribute walk over a stage-2 block, whose leaves whole-blocks says are all mapped.
+ */
+const FRAME_HYPOTHESES = ["whole-blocks"];
+
+type Tiers = readonly (readonly string[] | undefined)[];
+const DEFAULT_TIERS: Tiers = [STRUCTURE, SHARING, undefined];
+
+/**
+ * The isolation invariant: the two headline properties and what their induction needs. Its
+ * members are proved with members only, so once every member is proved over every transition it
+ * is inductive on its own, without the rest of Inv (share-consistency, unique-owner, ..., whose
+ * own proofs are not complete).
+ */
+const ISOLATION = [
+  ...STRUCTURE,
+  "host-cannot-access-guest",
+  "guest-cannot-access-host",
+  "borrowers-exclusive",
+  "vm-pages-hyp-owned",
+  "ghost-borrowers-numbered",
+  "ghost-counts-nonnegative",
+  "ghost-absent-slots-borrow-nothing",
+  "share-count-covers-borrowers",
+];
+
+/** The hypothesis sets each goal is tried with, smallest first; undefined is all of Inv. */
+function tiersOf(id: string): Tiers {
+  return ISOLATION.includes(id) ? [STRUCTURE, ISOLATION] : DEFAULT_TIERS;
+}
+
+/** The goals, and every goal their proofs assume: what must be proved for theirs to stand. */
+export function closure(ids: readonly string[]): string[] {
+  const all = [...new Set(goals().map((g) => g.id))];
+  const out = new Set<string>();
+  const visit = (id: string) => {
+    if (out.has(id)) return;
+    out.add(id);
+    for (const tier of tiersOf(id)) (tier ?? all).forEach(visit);
+  };
+  ids.forEach(visit);
+  if (ids.length > 0) FRAME_HYPOTHESES.forEach(visit);
+  return all.filter((id) => out.has(id));
+}
 
 /** One encoding of the induction step: a layout, a symbolic pre-state and arguments, Inv. */
 class Frame {
@@ -107,6 +163,7 @@ class Frame {
   readonly k: SymPkvm;
   readonly solver;
   private readonly outcomes = new Map<string, Outcome>();
+  private readonly kept = new Map<string, boolean>();
   /** Each state goal on the pre-state, with the fields it reads. */
   private readonly hyps: { id: string; holds: B; reads: Set<string> }[];
 
@@ -138,13 +195,30 @@ class Frame {
     return o;
   }
 
-  /** A state goal that branch b of the action cannot break: it writes nothing the goal reads. */
-  unchanged(inst: Instance, goal: Goal, b: number): boolean {
+  /**
+   * A state goal that branch b of the action cannot break: every field the goal reads is one the
+   * branch does not write, or writes with the values it had (asked of z3 once per field, under
+   * FRAME_HYPOTHESES, with a tenth of the timeout: most written fields do change).
+   */
+  async unchanged(inst: Instance, goal: Goal, b: number): Promise<boolean> {
     const hyp = this.hyps.find((h) => h.id === goal.id);
     if (!hyp) return false;
-    const post = ghostStep(this.k, inst, this.args, this.outcome(inst.action.name).branches[b].post);
-    for (const f of written(this.L.smt.Z, this.pre, post)) if (hyp.reads.has(f)) return false;
+    const branch = this.outcome(inst.action.name).branches[b];
+    const post = ghostStep(this.k, inst, this.args, branch.post);
+    for (const f of written(this.L.smt.Z, this.pre, post)) {
+      if (hyp.reads.has(f) && !(await this.keeps(branch.when, post, `${inst.action.name}/${b}/${f}`, f))) return false;
+    }
     return true;
+  }
+
+  private async keeps(when: B, post: SymState, key: string, field: string): Promise<boolean> {
+    let kept = this.kept.get(key);
+    if (kept === undefined) {
+      const differs = differsAt(this.L, this.pre, post, field, this.L.smt.Z.Int.const(`frame!${key}`));
+      kept = differs !== undefined && (await this.check(this.L.smt.and(when, differs), "", FRAME_HYPOTHESES, Math.ceil(this.timeoutMs / 10))).result === "unsat";
+      this.kept.set(key, kept);
+    }
+    return kept;
   }
 
   /** The negated goal for branch `b` of the action (a state goal), or for the step (b < 0). */
@@ -236,10 +310,14 @@ export class Prover {
   readonly shape: Required<ShapeOptions>;
   private readonly goals = goals();
   private readonly worlds: World[];
+  /** The goals asked for and the closure of their hypotheses. */
+  readonly proving: readonly string[];
 
   private constructor(readonly smt: Smt, readonly opts: ProofOptions) {
     this.shape = { vms: opts.vms ?? 2, vcpuSlots: opts.vcpuSlots ?? 2, blockPages: opts.blockPages ?? 2 };
     this.worlds = ctiWorlds(this.shape);
+    const all = [...new Set(this.goals.map((g) => g.id))];
+    this.proving = !opts.goals ? all : opts.assumeInvariants ? opts.goals : closure(opts.goals);
   }
 
   static async create(opts: ProofOptions = {}): Promise<Prover> {
@@ -247,7 +325,7 @@ export class Prover {
   }
 
   private wanted(g: Goal): boolean {
-    return !this.opts.goals || this.opts.goals.includes(g.id);
+    return this.proving.includes(g.id);
   }
 
   private report(o: Obligation): Obligation {
@@ -295,7 +373,7 @@ export class Prover {
         let reason: string | undefined;
         let cti: Cti | undefined;
         for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
-          if (b >= 0 && frame.unchanged(inst, g, b)) continue;
+          if (b >= 0 && (await frame.unchanged(inst, g, b))) continue;
           const r = await this.refute(frame, frame.negation(inst, g, b)!, g.id, () => this.search(finite, inst, g, b));
           if (r.result === "unsat") continue;
           verdict = r.cti ? "cti" : "unknown";
@@ -344,9 +422,12 @@ export class Prover {
    */
   private async huntIn(f: Frame, inst: Instance, accept: (cti: Cti, goal: string) => boolean): Promise<{ goal: Goal; cti: Cti } | undefined> {
     const branches = f.outcome(inst.action.name).branches.length;
-    let cases = this.goals
-      .filter((g) => g.kind === "property" && this.wanted(g))
-      .flatMap((g) => (g.state ? Array.from({ length: branches }, (_, b) => b).filter((b) => !f.unchanged(inst, g, b)) : [-1]).map((b) => ({ g, neg: f.negation(inst, g, b)! })));
+    let cases: { g: Goal; neg: B }[] = [];
+    for (const g of this.goals.filter((g) => g.kind === "property" && (!this.opts.goals || this.opts.goals.includes(g.id)))) {
+      for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
+        if (b < 0 || !(await f.unchanged(inst, g, b))) cases.push({ g, neg: f.negation(inst, g, b)! });
+      }
+    }
     while (cases.length > 0) {
       if ((await f.check(this.smt.or(...cases.map((c) => c.neg)), "", undefined, f.timeoutMs, true)).result !== "sat") return undefined;
       const broken = [...new Set(cases.filter((c) => f.trueInModel(c.neg)).map((c) => c.g))];
@@ -371,12 +452,13 @@ export class Prover {
   private async refute(frame: Frame, f: B, goal: string, search: () => Promise<Cti | undefined>): Promise<{ result: string; reason: string; cti?: Cti }> {
     const total = this.opts.timeoutMs ?? 10000;
     let r = { result: "unknown", reason: "" };
-    for (let i = 0; i < TIERS.length; i++) {
-      if (i === TIERS.length - 1) {
+    const tiers = tiersOf(goal);
+    for (let i = 0; i < tiers.length; i++) {
+      if (i === tiers.length - 1) {
         const cti = await search();
         if (cti) return { result: "sat", reason: "", cti };
       }
-      r = await frame.check(f, goal, TIERS[i], i < TIERS.length - 1 ? Math.ceil(total / 4) : total);
+      r = await frame.check(f, goal, tiers[i], i < tiers.length - 1 ? Math.ceil(total / 4) : total);
       if (r.result === "unsat") return r;
     }
     // E-matching ran out of instances: model-based instantiation may find the missing ones.
@@ -401,7 +483,8 @@ export class Prover {
   async run(): Promise<ProofReport> {
     const t0 = Date.now();
     const obligations = [...(await this.initial())];
-    for (const action of this.opts.actions ?? Object.keys(SMT_TRANSITIONS)) obligations.push(...(await this.transition(action)));
+    const actions = this.opts.actions ?? Object.keys(SMT_TRANSITIONS).filter((a) => this.opts.allowInternal || ACTION_BY_NAME.get(a)!.caller !== "internal");
+    for (const action of actions) obligations.push(...(await this.transition(action)));
     return { shape: this.shape, obligations, ms: Date.now() - t0 };
   }
 }
