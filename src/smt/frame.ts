@@ -21,11 +21,13 @@ function recorder<T extends object>(target: T, prefix: string, out: Set<string>,
   });
 }
 
+const GHOST_OWNER = ["ownerVm", "ownerGfn"] as const;
+
 /** A view of s that records into `out` every field read through it. */
 export function recording(s: SymState, out: Set<string>): SymState {
   const page = recorder(s.page, "page.", out);
   const vm = s.vm.map((v, i) => recorder(v, `vm.${i}.`, out, (key, x) => (key === "leaf" ? recorder(x as object, `vm.${i}.leaf.`, out) : undefined)));
-  const ghost = s.ghost && { vm: s.ghost.vm.map((g, i) => recorder(g, `ghost.${i}.`, out)) };
+  const ghost = s.ghost && recorder({ ...s.ghost, vm: s.ghost.vm.map((g, i) => recorder(g, `ghost.${i}.`, out)) }, "ghost.", out, (key, x) => (key === "vm" ? x : undefined));
   return recorder({ ...s, page, vm, ghost }, "", out, (key, x) => (key === "page" || key === "vm" || key === "ghost" ? x : undefined));
 }
 
@@ -42,6 +44,7 @@ export function written(Z: Z3, pre: SymState, post: SymState): Set<string> {
   });
   if (!Z.eqIdentity(pre.loadedVm, post.loadedVm)) out.add("loadedVm");
   if (!Z.eqIdentity(pre.loadedVcpu, post.loadedVcpu)) out.add("loadedVcpu");
+  for (const f of GHOST_OWNER) if (pre.ghost && pre.ghost[f] !== post.ghost?.[f]) out.add(`ghost.${f}`);
   pre.ghost?.vm.forEach((g, i) => {
     if (g !== post.ghost?.vm[i]) ["sbCount", "slot", "borrower"].forEach((f) => out.add(`ghost.${i}.${f}`));
   });
@@ -60,6 +63,7 @@ export function differsAt(L: Layout, pre: SymState, post: SymState, field: strin
   const [head, x, y, z] = field.split(".");
   if (head === "page") return at(pre.page[x as PageField] as Field<Val>, post.page[x as PageField] as Field<Val>);
   if (head === "loadedVm" || head === "loadedVcpu") return smt.ne(pre[head], post[head]);
+  if (head === "ghost" && GHOST_OWNER.includes(x as (typeof GHOST_OWNER)[number])) return at(pre.ghost![x as "ownerVm"], post.ghost![x as "ownerVm"]);
   const v = Number(x);
   if (head === "vm" && y === "leaf") return at(pre.vm[v].leaf[z as LeafField] as Field<Val>, post.vm[v].leaf[z as LeafField] as Field<Val>);
   if (head === "vm" && y === "vcpu") return smt.or(...pre.vm[v].vcpu.map((c, j) => smt.ne(c, post.vm[v].vcpu[j])));

@@ -3,8 +3,9 @@
 // ghost makes it a bijection: per VM slot v and page p, sbCount_v(p) leaves of v borrow p, and
 // they are numbered 0 .. sbCount_v(p) - 1 (borrower_v(p, i) is the gfn of number i, slot_v(g)
 // the number of gfn g). Sharing appends a borrower; unsharing moves the last one into the gap.
-// The transitions never read the ghost; src/smt/invariants.ts states what ties it to the state,
-// and the proofs show those ties are kept.
+// And per page, the leaf that owns it: set when host_donate_guest makes the leaf (an owning leaf
+// keeps its page until it goes). The transitions never read the ghost; src/smt/invariants.ts
+// states what ties it to the state, and the proofs show those ties are kept.
 
 import { GuestEntry, PageState } from "../../model/state.js";
 import type { Field } from "./domain.js";
@@ -29,6 +30,8 @@ export function freshGhost(L: Layout, name: string): Ghost {
   const { smt } = L;
   const { Z } = smt;
   return {
+    ownerVm: L.pageDom.fresh(`${name}.ghost.ownerVm`, "int"),
+    ownerGfn: L.pageDom.fresh(`${name}.ghost.ownerGfn`, "int"),
     vm: L.vms.map((slot, v) =>
       ghostVm(
         L.pageDom.fresh(`${name}.ghost${v}.sbCount`, "int"),
@@ -42,7 +45,7 @@ export function freshGhost(L: Layout, name: string): Ghost {
 /** No borrowers anywhere (the initial state). */
 export function emptyGhost(L: Layout, name: string): Ghost {
   const g = freshGhost(L, name);
-  return { vm: g.vm.map((x) => ({ ...x, sbCount: L.pageDom.concrete("int", []) })) };
+  return { ...g, vm: g.vm.map((x) => ({ ...x, sbCount: L.pageDom.concrete("int", []) })) };
 }
 
 /** The leaf (v, g) borrows its page. */
@@ -96,8 +99,20 @@ export function ghostStep(k: SymPkvm, inst: Instance, a: SymArgs, post: SymState
   const ghost = k.s.ghost;
   if (!ghost) return post;
   const vm = inst.vm;
-  const change = (fn: (g: GhostVm) => GhostVm): SymState => ({ ...post, ghost: { vm: ghost.vm.map((g, v) => (v === vm ? fn(g) : g)) } });
+  const change = (fn: (g: GhostVm) => GhostVm): SymState => ({ ...post, ghost: { ...ghost, vm: ghost.vm.map((g, v) => (v === vm ? fn(g) : g)) } });
   switch (inst.action.name) {
+    case "host_donate_guest": {
+      const { smt, L } = k;
+      const at = (p: N) => smt.eq(p, a.pfn);
+      return {
+        ...post,
+        ghost: {
+          ...ghost,
+          ownerVm: L.pageDom.map("int", (p) => smt.ite(at(p), smt.int(vm), ghost.ownerVm.at(p))),
+          ownerGfn: L.pageDom.map("int", (p) => smt.ite(at(p), a.gfn, ghost.ownerGfn.at(p))),
+        },
+      };
+    }
     case "host_share_guest":
       return change((g) => share(k, a, g));
     case "host_unshare_guest":

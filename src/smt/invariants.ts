@@ -18,6 +18,8 @@ export interface Invariant {
   /** About the ghost numbering alone: true by construction where counts are sums (finite). */
   readonly ghostOnly?: boolean;
   holds(k: SymPkvm): B;
+  /** Its conjuncts, one per VM slot, proved one at a time: z3 copes with a slot at a time. */
+  parts?(k: SymPkvm): B[];
 }
 
 const { NOPAGE, OWNED, SHARED_OWNED: SO, SHARED_BORROWED: SB } = PageState;
@@ -32,6 +34,13 @@ function everyGfn(k: SymPkvm, v: number, body: (g: N) => B): B {
 
 function within(k: SymPkvm, x: N, lo: number, hi: number): B {
   return k.smt.and(k.smt.ge(x, lo), k.smt.le(x, hi));
+}
+
+/** body(v, g, pfn) holds for every mapped leaf (v, g): per slot, and as a whole. */
+function everyMappedLeaf(body: (k: SymPkvm, v: number, g: N, p: N) => B): Pick<Invariant, "holds" | "parts"> {
+  const parts = (k: SymPkvm) =>
+    k.L.vms.map((_, v) => everyGfn(k, v, (g) => k.smt.implies(k.smt.eq(k.guestEntry(v, g), GuestEntry.MAPPED), body(k, v, g, k.guestPfn(v, g)))));
+  return { parts, holds: (k) => k.smt.and(...parts(k)) };
 }
 
 function blockStart(k: SymPkvm, g: N): N {
@@ -212,6 +221,54 @@ export const INVARIANTS: readonly Invariant[] = [
       }),
   },
   {
+    id: "guest-leaves-in-ram",
+    description: "a mapped leaf is a present VM's, and maps a RAM page the hyp does not hold",
+    ...everyMappedLeaf((k, v, _g, p) => k.smt.and(k.smt.ne(k.vmLife(v), VmLife.ABSENT), k.L.isMemory(p), k.smt.eq(k.hypState(p), NOPAGE))),
+  },
+  {
+    id: "guest-owned-leaves",
+    description: "a guest OWNED leaf maps a page the host has annotated as foreign (host NOPAGE); a guest SO leaf, one the host borrows (host SB)",
+    ...everyMappedLeaf((k, v, g, p) => {
+        const { smt } = k;
+        const st = k.guestState(v, g);
+        const host = k.hostState(p);
+        return smt.and(
+          smt.implies(smt.eq(st, OWNED), smt.and(smt.eq(host, NOPAGE), smt.eq(k.hostS2(p), S2.ANNOTATION))),
+          smt.implies(smt.eq(st, SO), smt.eq(host, SB)),
+        );
+      }),
+  },
+  {
+    id: "guest-borrowed-leaves",
+    description: "a guest SB leaf is a non-protected VM's, of a page the host lent to guests only (host SO, a share count, no FF-A share)",
+    ...everyMappedLeaf((k, v, g, p) => {
+        const { smt } = k;
+        const lent = smt.and(smt.not(k.isProtected(v)), smt.eq(k.hostState(p), SO), smt.gt(k.hostShareGuestCount(p), 0), smt.not(k.ffaShared(p)));
+        return smt.implies(smt.eq(k.guestState(v, g), SB), lent);
+      }),
+  },
+  {
+    id: "ghost-owners",
+    description: "the ghost owner of a page is the leaf that owns it (OWNED or SO), where one does",
+    ghostOnly: true,
+    holds: (k) =>
+      k.smt.and(
+        ...k.L.vms.map((_, v) =>
+          everyGfn(k, v, (g) => {
+            const { smt } = k;
+            const p = k.guestPfn(v, g);
+            const owns = smt.and(smt.eq(k.guestEntry(v, g), GuestEntry.MAPPED), smt.or(smt.eq(k.guestState(v, g), OWNED), smt.eq(k.guestState(v, g), SO)));
+            return smt.implies(owns, smt.and(smt.eq(k.s.ghost!.ownerVm.at(p), v), smt.eq(k.s.ghost!.ownerGfn.at(p), g)));
+          }),
+        ),
+      ),
+  },
+  {
+    id: "hyp-pages-annotated",
+    description: "a hyp OWNED page is annotated in the host stage-2: the host cannot reach it",
+    holds: (k) => everyPage(k, (p) => k.smt.implies(k.smt.eq(k.hypState(p), OWNED), k.smt.eq(k.hostS2(p), S2.ANNOTATION))),
+  },
+  {
     id: "vm-pages-hyp-owned",
     description: "the metadata pages of present VMs and vCPUs are hyp OWNED, below the limit, each used once",
     holds: vmPagesHypOwned,
@@ -281,14 +338,18 @@ export const INVARIANTS: readonly Invariant[] = [
   },
   {
     id: "share-count-covers-borrowers",
-    description: "host_share_guest_count counts the SB leaves, plus what finalized VMs left behind (leaked pages only)",
+    description: "host_share_guest_count is at least the number of SB leaves: a page a guest still borrows has a count",
+    holds: (k) => everyPage(k, (p) => k.smt.ge(k.hostShareGuestCount(p), sbCount(k, p))),
+  },
+  {
+    id: "share-count-exact",
+    description: "host_share_guest_count counts the SB leaves, plus what finalized VMs left behind (leaked pages only, which stay shared)",
     holds: (k) =>
       everyPage(k, (p) => {
         const { smt } = k;
         const sum = sbCount(k, p);
         const cnt = k.hostShareGuestCount(p);
         return smt.and(
-          smt.ge(cnt, sum),
           smt.implies(smt.not(k.leaked(p)), smt.eq(cnt, sum)),
           smt.implies(smt.and(k.leaked(p), smt.eq(k.hostState(p), PageState.SHARED_OWNED)), smt.gt(cnt, sum)),
         );

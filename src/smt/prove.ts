@@ -89,6 +89,8 @@ interface Goal {
   readonly ghostOnly?: boolean;
   /** A state goal holds in k's state; a step goal over the step. */
   state?(k: SymPkvm): B;
+  /** A state goal's conjuncts, proved one at a time. */
+  parts?(k: SymPkvm): B[];
   step?(pre: SymPkvm, inst: Instance, a: SymArgs, ret: N, post: SymPkvm): B;
 }
 
@@ -97,7 +99,7 @@ function goals(): Goal[] {
   const withForm = PROPERTIES.filter((p) => SMT_FORMS[p.id]);
   return [
     ...withForm.filter((p) => SMT_FORMS[p.id].state).map((p): Goal => ({ id: p.id, kind: "property", state: (k) => SMT_FORMS[p.id].state!(k) })),
-    ...INVARIANTS.map((i): Goal => ({ id: i.id, kind: "invariant", ghostOnly: i.ghostOnly, state: (k) => i.holds(k) })),
+    ...INVARIANTS.map((i): Goal => ({ id: i.id, kind: "invariant", ghostOnly: i.ghostOnly, state: (k) => i.holds(k), parts: i.parts && ((k) => i.parts!(k)) })),
     ...withForm.filter((p) => SMT_FORMS[p.id].step).map(
       (p): Goal => ({ id: p.id, kind: "property", step: (pre, inst, args, ret, post) => SMT_FORMS[p.id].step!({ inst, args, ret, pre, post }) }),
     ),
@@ -108,8 +110,10 @@ function goals(): Goal[] {
  * Hypothesis sets a goal is tried with, smallest first: z3's quantifier instantiation grows with
  * every quantified hypothesis, and most goals need few.
  */
-const STRUCTURE = ["encodings", "mmio-unowned", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "annotations-in-range", "leaked-pages-shape", "hyp-data-in-hyp-pages"];
-const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "ghost-borrowers-numbered", "ghost-numbers-borrow", "ghost-absent-slots-borrow-nothing", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
+/** The shape of states, as the isolation invariant needs it. */
+const BASE = ["encodings", "mmio-unowned", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "annotations-in-range", "hyp-data-in-hyp-pages"];
+const STRUCTURE = [...BASE, "leaked-pages-shape"];
+const SHARING = [...STRUCTURE, "share-consistency", "share-count-covers-borrowers", "share-count-exact", "ghost-borrowers-numbered", "ghost-numbers-borrow", "ghost-absent-slots-borrow-nothing", "unique-owner", "nopage-means-foreign", "host-stage2-consistency"];
 /**
  * What the semantic frame rule may assume: the one rewrite it has to see through is the
  * attribute walk over a stage-2 block, whose leaves whole-blocks says are all mapped.
@@ -120,15 +124,19 @@ type Tiers = readonly (readonly string[] | undefined)[];
 const DEFAULT_TIERS: Tiers = [STRUCTURE, SHARING, undefined];
 
 /**
- * The isolation invariant: the two headline properties and what their induction needs. Its
- * members are proved with members only, so once every member is proved over every transition it
- * is inductive on its own, without the rest of Inv (share-consistency, unique-owner, ..., whose
- * own proofs are not complete).
+ * The isolation invariant: what the two headline properties follow from. Each member is proved
+ * inductive with members only, so once every member is proved over every transition it is
+ * inductive on its own, without the rest of Inv (share-consistency, unique-owner, ..., whose own
+ * proofs are not complete). Its facts are per leaf or per page, never a quantifier inside
+ * another: z3's instantiation copes with those.
  */
 const ISOLATION = [
-  ...STRUCTURE,
-  "host-cannot-access-guest",
-  "guest-cannot-access-host",
+  ...BASE,
+  "guest-leaves-in-ram",
+  "guest-owned-leaves",
+  "guest-borrowed-leaves",
+  "ghost-owners",
+  "hyp-pages-annotated",
   "borrowers-exclusive",
   "vm-pages-hyp-owned",
   "ghost-borrowers-numbered",
@@ -137,9 +145,31 @@ const ISOLATION = [
   "share-count-covers-borrowers",
 ];
 
+/**
+ * How the isolation invariant's members are tried: the goal with the leaf encoding alone (most
+ * transitions keep a goal for reasons of its own), then what the guest leaves say about their
+ * pages, then the counting of borrowers (unsharing: another borrower means a count of two), then
+ * all of it. Small sets first, because every quantified hypothesis multiplies z3's instances.
+ */
+const LEAVES = ["encodings", "leaf-encoding", "vm-slots", "lifecycle", "borrowers-exclusive", "guest-leaves-in-ram", "guest-owned-leaves", "guest-borrowed-leaves", "ghost-owners"];
+const COUNTING = ["encodings", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "guest-leaves-in-ram", "ghost-borrowers-numbered", "ghost-counts-nonnegative", "ghost-absent-slots-borrow-nothing", "share-count-covers-borrowers"];
+const ISOLATION_TIERS: Tiers = [["leaf-encoding", "whole-blocks"], LEAVES, COUNTING, ISOLATION];
+
+/**
+ * Goals proved as corollaries: in every state, the listed goals imply them (one obligation, no
+ * transition), so they hold wherever those do. The headline properties each nest a quantifier
+ * over leaves inside another ("at most one owning leaf" for every leaf), which z3's induction
+ * over a transition does not survive; their flat restatements in ISOLATION do.
+ */
+const COROLLARIES: Readonly<Record<string, readonly string[]>> = {
+  "guest-cannot-access-host": [...BASE, "guest-leaves-in-ram", "guest-owned-leaves", "guest-borrowed-leaves", "ghost-owners"],
+  "host-cannot-access-guest": [...BASE, "guest-owned-leaves", "hyp-pages-annotated"],
+};
+
 /** The hypothesis sets each goal is tried with, smallest first; undefined is all of Inv. */
 function tiersOf(id: string): Tiers {
-  return ISOLATION.includes(id) ? [STRUCTURE, ISOLATION] : DEFAULT_TIERS;
+  if (COROLLARIES[id]) return [COROLLARIES[id]];
+  return ISOLATION.includes(id) ? ISOLATION_TIERS : DEFAULT_TIERS;
 }
 
 /** The goals, and every goal their proofs assume: what must be proved for theirs to stand. */
@@ -222,14 +252,14 @@ class Frame {
   }
 
   /** The negated goal for branch `b` of the action (a state goal), or for the step (b < 0). */
-  negation(inst: Instance, goal: Goal, b: number): B | undefined {
+  negation(inst: Instance, goal: Goal, b: number, part?: number): B | undefined {
     const { L, k, pre, args } = this;
     if (goal.ghostOnly && !pre.ghost) return undefined;
     const o = this.outcome(inst.action.name);
     if (goal.state) {
       const branch = o.branches[b];
       const post = new SymPkvm(L, ghostStep(k, inst, args, branch.post));
-      return L.smt.and(branch.when, L.smt.not(goal.state(post)));
+      return L.smt.and(branch.when, L.smt.not(part === undefined ? goal.state(post) : goal.parts!(post)[part]));
     }
     return L.smt.not(goal.step!(k, inst, args, o.ret, new SymPkvm(L, postState(L, pre, o))));
   }
@@ -356,7 +386,27 @@ export class Prover {
     return out;
   }
 
-  /** Every goal over one action (slot 0 acting where it takes one). */
+  /** Each wanted corollary follows, in every state, from the goals COROLLARIES names. */
+  async corollaries(): Promise<Obligation[]> {
+    const wanted = this.goals.filter((g) => g.state && COROLLARIES[g.id] && this.wanted(g));
+    if (wanted.length === 0) return [];
+    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault);
+    const out: Obligation[] = [];
+    try {
+      for (const g of wanted) {
+        const t0 = Date.now();
+        const r = await frame.check(this.smt.not(g.state!(frame.k)), "", COROLLARIES[g.id], this.opts.timeoutMs ?? 10000);
+        const verdict: Verdict = r.result === "unsat" ? "proved" : "unknown";
+        const reason = verdict === "proved" ? undefined : r.result === "sat" ? `does not follow from ${COROLLARIES[g.id].join(", ")}` : r.reason;
+        out.push(this.report({ transition: "every state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, reason }));
+      }
+    } finally {
+      frame.release();
+    }
+    return out;
+  }
+
+  /** Every goal over one action (slot 0 acting where it takes one); corollaries' state forms follow. */
   async transition(action: string): Promise<Obligation[]> {
     const def = ACTION_BY_NAME.get(action)!;
     const inst: Instance = { action: def, vm: 0 };
@@ -367,14 +417,17 @@ export class Prover {
     const branches = frame.outcome(action).branches.length;
     try {
       for (const g of this.goals) {
-        if (!this.wanted(g)) continue;
+        if (!this.wanted(g) || (g.state && COROLLARIES[g.id])) continue;
         const t0 = Date.now();
         let verdict: Verdict = "proved";
         let reason: string | undefined;
         let cti: Cti | undefined;
-        for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
+        const parts = g.parts ? g.parts(frame.k).map((_, i) => i) : [undefined];
+        for (const [b, part] of (g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]).flatMap((b) => parts.map((p) => [b, p] as const))) {
           if (b >= 0 && (await frame.unchanged(inst, g, b))) continue;
-          const r = await this.refute(frame, frame.negation(inst, g, b)!, g.id, () => this.search(finite, inst, g, b));
+          const neg = frame.negation(inst, g, b, part)!;
+          if (this.smt.lit(neg) === false) continue;
+          const r = await this.refute(frame, neg, g.id, () => this.search(finite, inst, g, b, part));
           if (r.result === "unsat") continue;
           verdict = r.cti ? "cti" : "unknown";
           cti = r.cti && { ...r.cti, reach: reachability(r.cti, this.opts.fault?.model) };
@@ -467,12 +520,12 @@ export class Prover {
   }
 
   /** The obligation in each small world, finite encoding: a model is a counterexample. */
-  private async search(finite: Frame[], inst: Instance, g: Goal, b: number): Promise<Cti | undefined> {
+  private async search(finite: Frame[], inst: Instance, g: Goal, b: number, part?: number): Promise<Cti | undefined> {
     if (finite.length === 0) {
       for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault));
     }
     for (const f of finite) {
-      const neg = f.negation(inst, g, b);
+      const neg = f.negation(inst, g, b, part);
       if (!neg) continue;
       if ((await f.check(neg, g.id, undefined, f.timeoutMs, true)).result === "sat") return f.cti(inst, g);
     }
@@ -482,7 +535,7 @@ export class Prover {
   /** The initial state, then every wanted action. */
   async run(): Promise<ProofReport> {
     const t0 = Date.now();
-    const obligations = [...(await this.initial())];
+    const obligations = [...(await this.initial()), ...(await this.corollaries())];
     const actions = this.opts.actions ?? Object.keys(SMT_TRANSITIONS).filter((a) => this.opts.allowInternal || ACTION_BY_NAME.get(a)!.caller !== "internal");
     for (const action of actions) obligations.push(...(await this.transition(action)));
     return { shape: this.shape, obligations, ms: Date.now() - t0 };

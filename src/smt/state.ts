@@ -73,6 +73,12 @@ export interface GhostVm {
 
 export interface Ghost {
   readonly vm: readonly GhostVm[];
+  /**
+   * Per page: the slot and gfn of the leaf that owns it (OWNED or SO), where one does. "At most
+   * one owner" is then a fact per leaf, not a quantifier nested in another.
+   */
+  readonly ownerVm: Field<N>;
+  readonly ownerGfn: Field<N>;
 }
 
 const pageFields = Object.keys(PAGE_FIELDS) as PageField[];
