@@ -87,7 +87,7 @@ if (process.argv[2] === "--bfs") {
   table("random engine: time to the first counterexample of a planted fault (reclaim without scrubbing)", r.fault);
   // The gate's proofs, per transition and in total (its own process: one z3 context each).
   console.log("\nSMT: the headline properties and the invariants they rest on, every memory size");
-  execFileSync(process.execPath, [smtBench, "--goals", "host-cannot-access-guest,guest-cannot-access-host", "--timeout", "10000", "--bmc", "3"], {
+  execFileSync(process.execPath, [smtBench, "--goals", "host-cannot-access-guest,guest-cannot-access-host", "--timeout", "30000", "--bmc", "3"], {
     stdio: ["ignore", "inherit", "ignore"],
   });
 }

@@ -21,8 +21,6 @@ export interface SmtRunOptions {
   baseline: readonly KnownFinding[];
   /** Per proof obligation. */
   timeoutMs: number;
-  /** Prove the properties only, assuming the invariants their proofs rest on (the gate: time). */
-  assumeInvariants?: boolean;
   /** Depth of the bounded model check; none when undefined. */
   bmcDepth?: number;
   allowInternal: boolean;
@@ -52,7 +50,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   const twin = o.fault?.smt;
   const actions = twin && !twin.kernel ? Object.keys(twin.transitions ?? {}) : undefined;
   const fault = twin && { smt: twin, model: o.fault!.variant };
-  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal, assumeInvariants: o.assumeInvariants });
+  const proof = await prove({ ...shapeOf(named.config), timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal });
   const counts = { proved: 0, cti: 0, unknown: 0 };
   for (const ob of proof.obligations) counts[ob.verdict]++;
   const reports: EngineReport[] = [

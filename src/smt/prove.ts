@@ -151,8 +151,8 @@ const ISOLATION = [
  * pages, then the counting of borrowers (unsharing: another borrower means a count of two), then
  * all of it. Small sets first, because every quantified hypothesis multiplies z3's instances.
  */
-const LEAVES = ["encodings", "leaf-encoding", "vm-slots", "lifecycle", "borrowers-exclusive", "guest-leaves-in-ram", "guest-owned-leaves", "guest-borrowed-leaves", "ghost-owners"];
-const COUNTING = ["encodings", "leaf-encoding", "whole-blocks", "vm-slots", "lifecycle", "guest-leaves-in-ram", "ghost-borrowers-numbered", "ghost-counts-nonnegative", "ghost-absent-slots-borrow-nothing", "share-count-covers-borrowers"];
+const LEAVES = ["encodings", "leaf-encoding", "vm-slots", "lifecycle", "annotations-in-range", "borrowers-exclusive", "guest-leaves-in-ram", "guest-owned-leaves", "guest-borrowed-leaves", "ghost-owners"];
+const COUNTING = ["leaf-encoding", "whole-blocks", "guest-leaves-in-ram", "ghost-borrowers-numbered", "ghost-counts-nonnegative", "share-count-covers-borrowers"];
 const ISOLATION_TIERS: Tiers = [["leaf-encoding", "whole-blocks"], LEAVES, COUNTING, ISOLATION];
 
 /**
@@ -499,15 +499,16 @@ export class Prover {
 
   /**
    * Tries the tiers of hypotheses in turn, the smaller ones with a quarter of the timeout each;
-   * before the whole of Inv (the slow one), the small worlds are searched for a counterexample.
-   * A model of the unbounded encoding is never read back: its arrays are lambdas.
+   * before the last (the slow one), the small worlds are searched for a counterexample; a goal
+   * with one tier (a corollary's step form: quick) is searched for only when it fails. A model
+   * of the unbounded encoding is never read back: its arrays are lambdas.
    */
   private async refute(frame: Frame, f: B, goal: string, search: () => Promise<Cti | undefined>): Promise<{ result: string; reason: string; cti?: Cti }> {
     const total = this.opts.timeoutMs ?? 10000;
     let r = { result: "unknown", reason: "" };
     const tiers = tiersOf(goal);
     for (let i = 0; i < tiers.length; i++) {
-      if (i === tiers.length - 1) {
+      if (i > 0 && i === tiers.length - 1) {
         const cti = await search();
         if (cti) return { result: "sat", reason: "", cti };
       }
@@ -516,6 +517,10 @@ export class Prover {
     }
     // E-matching ran out of instances: model-based instantiation may find the missing ones.
     if (r.reason.includes("incomplete")) r = await frame.check(f, goal, undefined, total, false, true);
+    if (r.result !== "unsat" && tiers.length === 1) {
+      const cti = await search();
+      if (cti) return { result: "sat", reason: "", cti };
+    }
     return r;
   }
 
