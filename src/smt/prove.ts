@@ -4,7 +4,8 @@
 //     layout axioms, Inv(s), well-formed arguments, the branch's condition, not G(s')
 // must be unsat (a branch that changes nothing keeps G since G is part of Inv). Every step form
 // F is checked on the whole step: Inv(s), not F(s, a, ret, s'). And Inv must hold in every
-// initial state, so that it is not vacuous.
+// initial state, so that it is not vacuous. A corollary C (COROLLARIES) is not proved per
+// action: "H(s) implies C(s)" is, once, for the goals H it names, which are proved per action.
 //
 // The unbounded encoding proves; it is poor at finding models (quantifiers, lambdas). So when
 // an obligation is not proved, the same obligation is asked of small concrete worlds in the
