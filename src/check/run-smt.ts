@@ -29,7 +29,7 @@ export interface SmtRunOptions {
 }
 
 /** Proved when its obligations and those of every invariant its proof assumes are. */
-function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
+function proofVerdict(id: string, obligations: readonly Obligation[], baseline: readonly KnownFinding[]): Verdict {
   const assumed = closure([id]);
   const mine = obligations.filter((o) => assumed.includes(o.goal));
   const cti = mine.find((o) => o.verdict === "cti");
@@ -39,8 +39,9 @@ function proofVerdict(id: string, obligations: readonly Obligation[]): Verdict {
     return { property: id, status: "bounded", message: `proved for every transition, assuming ${unproved.length} invariants this run did not prove (check --engine smt --property ${id} proves them)` };
   }
   if (!cti && unknown.length === 0) return { property: id, status: "pass", message: `proved: ${mine.length} obligations (${assumed.length} goals)` };
+  const known = cti?.cti && matchKnown(baseline, cti.goal, cti.cti.step.action);
   const why = cti
-    ? `counterexample to induction of ${cti.goal} at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}${cti.cti?.reach ? `; its pre-state is ${formatReach(cti.cti.reach)}` : ""}`
+    ? `counterexample to induction of ${cti.goal} at ${cti.transition}${cti.cti?.replay.violation ? ` (replayed: ${cti.cti.replay.violation})` : ""}${known ? `, the known finding ${known}` : ""}${cti.cti?.reach ? `; its pre-state is ${formatReach(cti.cti.reach)}` : ""}`
     : `${unknown.length} of ${mine.length} obligations unknown (${unknown.map((o) => `${o.goal} at ${o.transition}`).join(", ")})`;
   return { property: id, status: "bounded", message: `not proved: ${why}` };
 }
@@ -60,7 +61,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
       complete: counts.cti === 0 && counts.unknown === 0,
       stop: counts.cti + counts.unknown > 0 ? "obligations not proved" : undefined,
       stats: { obligations: proof.obligations.length, ...counts, seconds: Number((proof.ms / 1000).toFixed(2)) },
-      verdicts: ids.map((id) => proofVerdict(id, proof.obligations)),
+      verdicts: ids.map((id) => proofVerdict(id, proof.obligations, o.baseline)),
       warnings: o.properties.filter((p) => !SMT_FORMS[p.id]).map((p) => `${p.id} has no SMT form: checked by exploration only`),
     },
   ];

@@ -176,11 +176,13 @@ function tiersOf(id: string): Tiers {
 /** The goals, and every goal their proofs assume: what must be proved for theirs to stand. */
 export function closure(ids: readonly string[]): string[] {
   const all = [...new Set(goals().map((g) => g.id))];
+  // Only state forms are ever hypotheses: "all of Inv" names those.
+  const inv = [...new Set(goals().filter((g) => g.state).map((g) => g.id))];
   const out = new Set<string>();
   const visit = (id: string) => {
     if (out.has(id)) return;
     out.add(id);
-    for (const tier of tiersOf(id)) (tier ?? all).forEach(visit);
+    for (const tier of tiersOf(id)) (tier ?? inv).forEach(visit);
   };
   ids.forEach(visit);
   if (ids.length > 0) FRAME_HYPOTHESES.forEach(visit);
