@@ -54,6 +54,8 @@ describe("inductive proofs", () => {
     const assumed = closure(["guest-cannot-access-host"]);
     expect(assumed).toEqual(expect.arrayContaining(["guest-owned-leaves", "ghost-owners", "borrowers-exclusive", "ghost-borrowers-numbered", "whole-blocks"]));
     expect(assumed).not.toContain("share-consistency");
+    // A step form is never a hypothesis: all of Inv is the state forms.
+    expect(closure(["share-consistency"])).not.toContain("no-hyp-panic");
     const p = await Prover.create({ goals: ["guest-cannot-access-host"] });
     expect(p.proving).toEqual(assumed);
   });
