@@ -2,6 +2,7 @@ import { ACTIONS } from "../../model/actions.js";
 import { RETURNS } from "../../model/errno.js";
 import type { Property } from "../../properties/property.js";
 import type { ModelVariant } from "../engine.js";
+import type { Obligation } from "../smt/prove.js";
 import type { KnownFinding } from "./baseline.js";
 
 /** What every exploring engine run of `check` is given. */
@@ -54,6 +55,8 @@ export interface EngineReport {
   warnings: string[];
   /** Per action: how many steps returned each return string. */
   coverage?: Record<string, Record<string, number>>;
+  /** smt: every (transition, goal) obligation with its verdict, time and counterexample. */
+  obligations?: readonly Obligation[];
 }
 
 export function failed(r: EngineReport, strict: boolean): boolean {

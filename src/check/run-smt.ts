@@ -62,6 +62,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
       stop: counts.cti + counts.unknown > 0 ? "obligations not proved" : undefined,
       stats: { obligations: proof.obligations.length, ...counts, seconds: Number((proof.ms / 1000).toFixed(2)) },
       verdicts: ids.map((id) => proofVerdict(id, proof.obligations, o.baseline)),
+      obligations: proof.obligations,
       warnings: o.properties.filter((p) => !SMT_FORMS[p.id]).map((p) => `${p.id} has no SMT form: checked by exploration only`),
     },
   ];

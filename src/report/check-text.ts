@@ -11,7 +11,7 @@ export function formatCheck(r: EngineReport): string {
   if (!r.complete) lines.push(`   INCOMPLETE: stopped by ${r.stop}; no violation found in what was covered is not a proof`);
   const width = Math.max(0, ...r.verdicts.map((v) => v.property.length));
   for (const v of r.verdicts) {
-    const detail = v.status === "fail" || v.status === "known" ? `  ${v.message ?? ""}` : "";
+    const detail = v.status !== "pass" && v.message ? `  ${v.message}` : "";
     const where = v.counterexample ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}` : "";
     const known = v.known ? ` ${v.known}` : "";
     lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${detail}${where}`);
@@ -22,6 +22,9 @@ export function formatCheck(r: EngineReport): string {
       lines.push(`     ${action}: ${Object.entries(rets).map(([ret, n]) => `${ret} ${n}`).join(", ")}`);
     }
   }
+  const open = (r.obligations ?? []).filter((o) => o.verdict !== "proved");
+  if (open.length > 0) lines.push("   obligations not proved:");
+  for (const o of open) lines.push(`     ${o.transition} ${o.goal}: ${o.verdict}${o.reason ? ` (${o.reason})` : ""}`);
   for (const w of r.warnings) lines.push(`   warning: ${w}`);
   return lines.join("\n");
 }
