@@ -71,6 +71,13 @@ describe("check --fault", () => {
     expect(trace.violation.property).toBe("share-consistency");
   });
 
+  it("exits 2 when the smt engine is asked for a fault that has no SMT twin", () => {
+    const r = cli("check", "--fault", "B7-guest-map-enomem-late", "--engine", "smt");
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe("pkvm-check: --fault: B7-guest-map-enomem-late has no SMT twin: the SMT encoding has no vCPU memcache (it proves configs with memcache: false)\n");
+  });
+
   it("exits 2 on an unknown fault and writes nothing", () => {
     const r = cli("check", "--fault", "no-such-fault", "--engine", "bfs");
     expect(r.code).toBe(2);

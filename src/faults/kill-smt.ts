@@ -5,27 +5,11 @@
 // neither the real model's known findings nor a proof that needs a stronger invariant are
 // credited to the fault.
 
-import { ACTION_BY_NAME } from "../../model/actions.js";
-import { PkvmState } from "../../model/state.js";
-import { World } from "../../model/world.js";
-import { propertyById } from "../../properties/registry.js";
-import { Engine } from "../engine.js";
-import type { Cti } from "../smt/cti.js";
+import { replayCti } from "../smt/cti.js";
 import { Prover, SMT_FORMS } from "../smt/index.js";
 import { SMT_TRANSITIONS } from "../smt/transitions.js";
 import type { Fault } from "./fault.js";
 import type { Kill } from "./kill.js";
-
-/** The step of the counterexample violates `property` on the real model too. */
-function realModelViolates(cti: Cti, property: string): boolean {
-  const w = new World(cti.config);
-  const pre = new PkvmState(w, Uint32Array.from(cti.pre));
-  const step = { action: ACTION_BY_NAME.get(cti.step.action)!, args: cti.step.args };
-  const r = new Engine(w).step(pre.s, step);
-  const post = new PkvmState(w, r.state);
-  const p = propertyById(property)!;
-  return (p.checkState?.(post) ?? p.checkStep?.(pre, step, r.ret, post) ?? null) !== null;
-}
 
 /** `properties`: the ids the fault may be caught by (those with an SMT form are tried). */
 export async function killSmt(fault: Fault, properties: readonly string[], timeoutMs: number): Promise<Kill> {
@@ -35,7 +19,7 @@ export async function killSmt(fault: Fault, properties: readonly string[], timeo
   const actions = fault.smt.kernel ? Object.keys(SMT_TRANSITIONS) : Object.keys(fault.smt.transitions ?? {});
   const goals = properties.filter((id) => SMT_FORMS[id]);
   const prover = await Prover.create({ goals, timeoutMs, fault: { smt: fault.smt, model: fault.variant } });
-  const found = await prover.hunt(actions, (cti, goal) => cti.replay.violation !== null && !realModelViolates(cti, goal));
+  const found = await prover.hunt(actions, (cti, goal) => cti.replay.violation !== null && replayCti(cti, goal).violation === null);
   const ms = Date.now() - t0;
   if (!found) return { engine: "smt", config, caught: false, ms, stop: "no counterexample to induction in the small worlds" };
   return { engine: "smt", config, caught: true, property: found.goal, ms, cti: { transition: found.transition, cti: found.cti! } };

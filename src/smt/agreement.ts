@@ -13,7 +13,7 @@ import { concreteLayout, type Layout } from "./layout.js";
 import { argTerms, concreteArgs, freshArgs, instanceName } from "./relation.js";
 import { concreteState, freshState, stateTerms } from "./state.js";
 import type { Sample } from "./walk.js";
-import { checkSat, type B, type Smt, type Val } from "./z3.js";
+import { checkWith, type B, type Smt, type Val } from "./z3.js";
 
 interface Built {
   readonly formula: B;
@@ -113,11 +113,7 @@ export class FormAgreement {
     return out;
   }
 
-  private async sat(f: B): Promise<string> {
-    this.solver.push();
-    this.solver.add(f);
-    const r = await checkSat(this.solver);
-    this.solver.pop();
-    return r;
+  private sat(f: B): Promise<string> {
+    return checkWith(this.solver, f);
   }
 }

@@ -147,16 +147,21 @@ export function readCti(L: Layout, m: Model, pre: SymState, inst: Instance, a: S
     prot: names.includes("prot") ? value(m, a.prot) : 0,
     mkold: names.includes("mkold") ? bool(smt, m, a.mkold) : false,
   });
-  const step = { action: ACTION_BY_NAME.get(inst.action.name)!, args };
-  const r = new Engine(w, variant).step(words, step);
-  const prop = PROPERTIES.find((p) => p.id === property);
-  const before = new PkvmState(w, words);
+  const cti = { config, pre: Array.from(words), step: { action: inst.action.name, args } };
+  return { ...cti, replay: replayCti(cti, property, variant) };
+}
+
+/**
+ * The counterexample's step on the reference engine, from its pre-state (a seeded fault's model,
+ * if given): the return, and the property's finding after it.
+ */
+export function replayCti(cti: Pick<Cti, "config" | "pre" | "step">, property: string, variant?: ModelVariant): Cti["replay"] {
+  const w = new World(cti.config);
+  const before = new PkvmState(w, Uint32Array.from(cti.pre));
+  const step = { action: ACTION_BY_NAME.get(cti.step.action)!, args: cti.step.args };
+  const r = new Engine(w, variant).step(before.s, step);
   const after = new PkvmState(w, r.state);
+  const prop = PROPERTIES.find((p) => p.id === property);
   const finding = prop?.checkState?.(after) ?? prop?.checkStep?.(before, step, r.ret, after) ?? null;
-  return {
-    config,
-    pre: Array.from(words),
-    step: { action: inst.action.name, args },
-    replay: { ret: r.ret, violation: finding?.message ?? null },
-  };
+  return { ret: r.ret, violation: finding?.message ?? null };
 }

@@ -15,7 +15,7 @@ import { concreteLayout, type Layout } from "./layout.js";
 import { argTerms, concreteArgs, freshArgs, instanceName, step, type SmtVariant } from "./relation.js";
 import { concreteState, freshState, stateEq, stateTerms } from "./state.js";
 import type { Sample } from "./walk.js";
-import { checkSat, type B, type Smt, type Val } from "./z3.js";
+import { checkWith, type B, type Smt, type Val } from "./z3.js";
 
 interface Relation {
   readonly formula: B;
@@ -68,14 +68,8 @@ export class DifferentialCheck {
     return this.smt.Z.substitute(r.formula, ...pairs) as B;
   }
 
-  /** One z3 check of f on the shared solver (asserted, not assumed: assertions get z3's
-   *  preprocessing, which the quantified terms of the unbounded backend need). */
-  private async sat(f: B): Promise<string> {
-    this.solver.push();
-    this.solver.add(f);
-    const r = await checkSat(this.solver);
-    this.solver.pop();
-    return r;
+  private sat(f: B): Promise<string> {
+    return checkWith(this.solver, f);
   }
 
   private async holds(sample: Sample): Promise<boolean> {

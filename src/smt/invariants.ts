@@ -251,17 +251,11 @@ export const INVARIANTS: readonly Invariant[] = [
     id: "ghost-owners",
     description: "the ghost owner of a page is the leaf that owns it (OWNED or SO), where one does",
     ghostOnly: true,
-    holds: (k) =>
-      k.smt.and(
-        ...k.L.vms.map((_, v) =>
-          everyGfn(k, v, (g) => {
-            const { smt } = k;
-            const p = k.guestPfn(v, g);
-            const owns = smt.and(smt.eq(k.guestEntry(v, g), GuestEntry.MAPPED), smt.or(smt.eq(k.guestState(v, g), OWNED), smt.eq(k.guestState(v, g), SO)));
-            return smt.implies(owns, smt.and(smt.eq(k.s.ghost!.ownerVm.at(p), v), smt.eq(k.s.ghost!.ownerGfn.at(p), g)));
-          }),
-        ),
-      ),
+    ...everyMappedLeaf((k, v, g, p) => {
+      const { smt } = k;
+      const owns = smt.or(smt.eq(k.guestState(v, g), OWNED), smt.eq(k.guestState(v, g), SO));
+      return smt.implies(owns, smt.and(smt.eq(k.s.ghost!.ownerVm.at(p), v), smt.eq(k.s.ghost!.ownerGfn.at(p), g)));
+    }),
   },
   {
     id: "hyp-pages-annotated",

@@ -41,7 +41,7 @@ import type { ModelVariant } from "../engine.js";
 import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance, type SmtVariant } from "./relation.js";
 import { freshState, type SymState } from "./state.js";
 import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
-import { checkSat, z3, Smt, type B, type N } from "./z3.js";
+import { checkSat, checkWith, z3, Smt, type B, type N } from "./z3.js";
 
 export type Verdict = "proved" | "cti" | "unknown";
 
@@ -254,6 +254,24 @@ class Frame {
     return kept;
   }
 
+  /**
+   * What z3 must refute for the goal over the action: per branch (b < 0: the step, for a step
+   * goal) and part, the negated goal, where the frame rule does not discharge it already.
+   */
+  async openCases(inst: Instance, goal: Goal): Promise<{ b: number; part?: number; neg: B }[]> {
+    const branches = goal.state ? Array.from({ length: this.outcome(inst.action.name).branches.length }, (_, i) => i) : [-1];
+    const parts = goal.parts ? goal.parts(this.k).map((_, i) => i) : [undefined];
+    const out: { b: number; part?: number; neg: B }[] = [];
+    for (const b of branches) {
+      if (b >= 0 && (await this.unchanged(inst, goal, b))) continue;
+      for (const part of parts) {
+        const neg = this.negation(inst, goal, b, part)!;
+        if (this.L.smt.lit(neg) !== false) out.push({ b, part, neg });
+      }
+    }
+    return out;
+  }
+
   /** The negated goal for branch `b` of the action (a state goal), or for the step (b < 0). */
   negation(inst: Instance, goal: Goal, b: number, part?: number): B | undefined {
     const { L, k, pre, args } = this;
@@ -378,10 +396,7 @@ export class Prover {
     for (const g of this.goals) {
       if (!g.state || !this.wanted(g)) continue;
       const t0 = Date.now();
-      solver.push();
-      solver.add(this.smt.not(g.state(k)));
-      const r = await checkSat(solver);
-      solver.pop();
+      const r = await checkWith(solver, this.smt.not(g.state(k)));
       const verdict: Verdict = r === "unsat" ? "proved" : r === "sat" ? "cti" : "unknown";
       out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0 }));
     }
@@ -417,7 +432,6 @@ export class Prover {
     const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault);
     const finite: Frame[] = [];
     const out: Obligation[] = [];
-    const branches = frame.outcome(action).branches.length;
     try {
       for (const g of this.goals) {
         if (!this.wanted(g) || (g.state && COROLLARIES[g.id])) continue;
@@ -425,11 +439,7 @@ export class Prover {
         let verdict: Verdict = "proved";
         let reason: string | undefined;
         let cti: Cti | undefined;
-        const parts = g.parts ? g.parts(frame.k).map((_, i) => i) : [undefined];
-        for (const [b, part] of (g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]).flatMap((b) => parts.map((p) => [b, p] as const))) {
-          if (b >= 0 && (await frame.unchanged(inst, g, b))) continue;
-          const neg = frame.negation(inst, g, b, part)!;
-          if (this.smt.lit(neg) === false) continue;
+        for (const { b, part, neg } of await frame.openCases(inst, g)) {
           const r = await this.refute(frame, neg, g.id, () => this.search(finite, inst, g, b, part));
           if (r.result === "unsat") continue;
           verdict = r.cti ? "cti" : "unknown";
@@ -477,12 +487,9 @@ export class Prover {
    * next round.
    */
   private async huntIn(f: Frame, inst: Instance, accept: (cti: Cti, goal: string) => boolean): Promise<{ goal: Goal; cti: Cti } | undefined> {
-    const branches = f.outcome(inst.action.name).branches.length;
     let cases: { g: Goal; neg: B }[] = [];
     for (const g of this.goals.filter((g) => g.kind === "property" && (!this.opts.goals || this.opts.goals.includes(g.id)))) {
-      for (const b of g.state ? Array.from({ length: branches }, (_, i) => i) : [-1]) {
-        if (b < 0 || !(await f.unchanged(inst, g, b))) cases.push({ g, neg: f.negation(inst, g, b)! });
-      }
+      for (const { neg } of await f.openCases(inst, g)) cases.push({ g, neg });
     }
     while (cases.length > 0) {
       if ((await f.check(this.smt.or(...cases.map((c) => c.neg)), "", undefined, f.timeoutMs, true)).result !== "sat") return undefined;

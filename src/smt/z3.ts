@@ -64,6 +64,20 @@ export async function checkSat(solver: Solver<"main">): Promise<CheckSatResult> 
   }
 }
 
+/**
+ * Is f satisfiable with what the solver holds? Asked in a push / pop of its own (asserted, not
+ * assumed: assertions get z3's preprocessing, which quantified terms need).
+ */
+export async function checkWith(solver: Solver<"main">, f: Bool<"main">): Promise<CheckSatResult> {
+  solver.push();
+  solver.add(f);
+  try {
+    return await checkSat(solver);
+  } finally {
+    solver.pop();
+  }
+}
+
 export type SortName = "int" | "bool" | "prot";
 export type ValOf<S extends SortName> = S extends "int" ? N : S extends "bool" ? B : P;
 
