@@ -27,6 +27,8 @@ export interface BfsOptions {
    */
   known?: (property: string, step: AlphabetStep | undefined) => string | undefined;
   onProgress?: (p: BfsProgress) => void;
+  /** Polled once per state expanded: true ends the search ("interrupted"), e.g. on SIGINT. */
+  stopped?: () => boolean;
 }
 
 export interface BfsProgress {
@@ -46,7 +48,7 @@ export interface BfsViolation {
   path: number[];
 }
 
-export type StopReason = "complete" | "violation" | "max-states" | "max-depth" | "time-limit";
+export type StopReason = "complete" | "violation" | "max-states" | "max-depth" | "time-limit" | "interrupted";
 
 export interface BfsResult {
   stop: StopReason;
@@ -163,6 +165,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       break;
     }
     for (let q = 0; q < level.length; q++) {
+      if (opts.stopped?.()) {
+        stop = "interrupted";
+        break outer;
+      }
       const from = level.read(q, pre.s);
       post.s.set(pre.s);
       for (let a = 0; a < alphabet.length; a++) {
