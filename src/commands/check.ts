@@ -18,6 +18,7 @@ import { onInterrupt, signalExitCode, type StopSignal } from "../io/interrupt.js
 import { checkOutputDir, checkOutputFile } from "../io/output-path.js";
 import { WriteError, writeFileAtomic } from "../io/write-file.js";
 import { EXIT } from "./exit.js";
+import { checkRenderable } from "./output.js";
 import { writeItfNextTo } from "./export.js";
 import { writeReportInto } from "./report.js";
 
@@ -155,6 +156,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
+    if (argv.itf || argv.html !== undefined) for (const c of new Set([named, randomConfig])) checkRenderable(c.config, c.name);
     const corpus = argv.corpus ? readCorpus(traceFiles(argv.out), baseline) : []; // before this run adds its own counterexamples
 
     const stop = new Stop();

@@ -2,6 +2,7 @@
 // render, and the line that explains their exit code 1. Their files are checked before any work
 // (src/io/output-path.ts) and written through src/io/write-file.ts.
 
+import { InputError, type WorldConfig } from "../../model/config.js";
 import type { ModelVariant } from "../engine.js";
 import { traceStates, type TraceStates } from "../report/view.js";
 import { replay, type ReplayResult } from "../replay.js";
@@ -13,9 +14,23 @@ export interface Replayed {
   states: TraceStates;
 }
 
+/**
+ * ITF and HTML render every state in full, a row per page and per guest frame: a world wider than
+ * this is refused before its states are computed (a 1 kB trace may declare 2^24 pages).
+ */
+export const MAX_RENDERED_ROWS = 1 << 16;
+
+export function checkRenderable(config: WorldConfig, where: string): void {
+  const frames = config.vms.reduce((n, v) => n + v.gfns, 0);
+  if (config.pages + frames > MAX_RENDERED_ROWS) {
+    throw new InputError(`${where}: ${config.pages} pages and ${frames} guest frames are too many to render (at most ${MAX_RENDERED_ROWS} in all)`);
+  }
+}
+
 /** A trace file read and replayed, its states kept (on a model variant: the states it checked). */
 export function replayed(file: string, variant?: ModelVariant): Replayed {
   const trace = readTrace(file);
+  checkRenderable(trace.config, `${file}: config`);
   const result = replay(trace, { variant });
   return { trace, result, states: traceStates(result.world, trace.steps.map((s) => s.step), variant) };
 }

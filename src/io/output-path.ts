@@ -25,7 +25,7 @@ function existingAncestor(dir: string, flag: string, what: string): string {
       if ((code === "ENOENT" || code === "ENOTDIR") && dirname(p) !== p) continue;
       throw new InputError(`${flag} ${what}: cannot use ${p}: ${code ?? (e as Error).message}`);
     }
-    if (!st.isDirectory()) throw new InputError(`${flag} ${what}: ${p} is not a directory`);
+    if (!st.isDirectory()) throw new InputError(`${flag} ${what}: ${p === what ? "" : `${p} is `}not a directory`);
     return p;
   }
 }

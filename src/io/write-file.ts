@@ -87,9 +87,9 @@ export function notReplaceable(file: string): string | undefined {
     const code = errno(e);
     return code === "ENOENT" ? undefined : code;
   }
-  if (st.isSymbolicLink()) return "it is a symbolic link (pkvm-check never writes through one)";
-  if (st.isDirectory()) return "it is a directory";
-  if (!st.isFile()) return "it is not a regular file";
+  if (st.isSymbolicLink()) return "is a symbolic link (pkvm-check never writes through one)";
+  if (st.isDirectory()) return "is a directory";
+  if (!st.isFile()) return "is not a regular file";
   return undefined;
 }
 
