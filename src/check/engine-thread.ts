@@ -116,7 +116,10 @@ if (parentPort && workerData) {
   const data = workerData as ThreadData;
   // A worker's stderr is a pipe to the main thread's: progress follows the main thread's terminal.
   if (data.tty) Object.defineProperty(process.stderr, "isTTY", { value: true });
-  parentPort.postMessage(await runJob(data));
+  const reports = await runJob(data);
+  // The progress line's last write reaches the terminal before the main thread prints the reports.
+  await new Promise((written) => process.stderr.write("", written));
+  parentPort.postMessage(reports);
   // z3 keeps threads of its own alive: the reports are out, so the thread ends here.
   if (data.job.engine === "smt") process.exit(0);
 }
