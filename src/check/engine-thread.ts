@@ -14,9 +14,9 @@ import { maskRealModelFindings } from "../faults/known.js";
 import { faultOption } from "../faults/registry.js";
 import { selectProperties } from "../replay.js";
 import type { EngineReport } from "./report.js";
-import { runBfs, type BfsRunOptions } from "./run-bfs.js";
-import { runRandom, type RandomRunOptions } from "./run-random.js";
-import { runSmt, type SmtRunOptions } from "./run-smt.js";
+import type { BfsRunOptions } from "./run-bfs.js";
+import type { RandomRunOptions } from "./run-random.js";
+import type { SmtRunOptions } from "./run-smt.js";
 
 /** A searching engine that has not answered this long after the stop flag is terminated. */
 const STOP_GRACE_MS = 3000;
@@ -100,16 +100,18 @@ export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]>
   });
 }
 
+// Each thread loads only its engine's modules: z3's is large, and a search need not wait for it.
 async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   const flag = new Int32Array(stop);
   const stopped = () => Atomics.load(flag, 0) !== 0;
   const properties = selectProperties(job.properties);
   const fault = faultOption(job.fault);
-  if (job.engine === "smt") return runSmt(job.named, { ...job.options, properties, fault });
+  if (job.engine === "smt") return (await import("./run-smt.js")).runSmt(job.named, { ...job.options, properties, fault });
   // Under a fault, the real model's known findings are masked: they are not the fault's doing.
   const faulty = fault && { properties: maskRealModelFindings(properties, job.options.baseline), variant: fault.variant, fault: fault.name };
   const o = { properties, ...faulty, stopped };
-  return [job.engine === "bfs" ? runBfs(job.named, { ...job.options, ...o }) : runRandom(job.named, { ...job.options, ...o })];
+  if (job.engine === "bfs") return [(await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
+  return [(await import("./run-random.js")).runRandom(job.named, { ...job.options, ...o })];
 }
 
 if (parentPort && workerData) {
