@@ -15,6 +15,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { World } from "../model/world.js";
+import { PROPERTIES } from "../properties/registry.js";
+import { alphabet } from "../src/alphabet.js";
+import { resolveConfig } from "../src/configs.js";
+import { Engine } from "../src/engine.js";
+import { bfs } from "../src/explore/bfs.js";
+import { randomExplore } from "../src/explore/random.js";
+import { faultOption } from "../src/faults/registry.js";
 import { WriteError, writeFileAtomic, writeFileNew } from "../src/io/write-file.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -244,6 +252,27 @@ describe("a file that cannot be written late does not hide a violation", { timeo
     expectValid(disk);
     expect(listFiles(disk).filter((f) => f !== "fill").length).toBeGreaterThan(0);
     expect(temps(disk)).toEqual([]);
+  });
+});
+
+describe("the searches poll their stop flag and keep what they found", { timeout: 120_000 }, () => {
+  const variant = faultOption("B1-unshare-hyp-no-hyp-check")!.variant;
+  const engine = new Engine(new World(resolveConfig("tiny").config), variant);
+  /** A flag raised after it has been polled `n` times. */
+  const raisedAfter = (n: number) => () => --n < 0;
+
+  it("bfs", () => {
+    const r = bfs(engine, alphabet(engine.world), { properties: PROPERTIES, keepGoing: true, stopped: raisedAfter(2000) });
+    expect(r.stop).toBe("interrupted");
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.states).toBeLessThan(23_237);
+  });
+
+  it("random", () => {
+    const r = randomExplore(engine, alphabet(engine.world), { properties: PROPERTIES, seed: 1, runs: 100_000, keepGoing: true, stopped: raisedAfter(500) });
+    expect(r.stopReason).toBe("interrupted");
+    expect(r.violations.length).toBeGreaterThan(0);
+    expect(r.runs).toBeLessThan(100_000);
   });
 });
 
