@@ -233,8 +233,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   },
 };
 
-/** The summary's mark of an interrupted run: a failing entry that says what was not done. */
+/** The summary's mark of an interrupted run: a failing entry, and what was not run. */
 function interruptedReport(signal: StopSignal, notRun: readonly string[]): EngineReport {
-  const message = `interrupted by ${signal}: the run is incomplete${notRun.length > 0 ? `; not run: ${notRun.join(", ")}` : ""}`;
-  return { engine: "interrupted", config: signal, complete: false, stop: signal, stats: {}, verdicts: [{ property: "(run)", status: "fail", message }], warnings: [] };
+  const verdict = { property: "(run)", status: "fail" as const, message: `interrupted by ${signal}: the run is incomplete` };
+  return { engine: "interrupted", config: signal, complete: false, stop: signal, stats: { notRun: notRun.join(", ") || "none" }, verdicts: [verdict], warnings: [] };
 }
