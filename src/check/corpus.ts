@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelVariant } from "../engine.js";
 import { replay } from "../replay.js";
-import { readTrace, type Trace } from "../trace.js";
+import { readTrace } from "../trace.js";
 import type { KnownFinding } from "./baseline.js";
 import type { EngineReport, Verdict } from "./report.js";
 
@@ -23,19 +23,19 @@ export function traceFiles(dir: string): string[] {
 }
 
 /**
- * The corpus's traces, read before the run: a malformed one is exit 2 before any search, with
- * nothing written. The known findings' traces are read too, for the same reason.
+ * Reads every trace of the corpus and of the baseline, before the run: a malformed one is exit 2
+ * before any search, with nothing written (the replay reads them again, on its own thread).
  */
-export function readCorpus(files: readonly string[], baseline: readonly KnownFinding[]): Trace[] {
+export function checkCorpus(files: readonly string[], baseline: readonly KnownFinding[]): void {
+  for (const f of files) readTrace(f);
   for (const f of baseline) if (existsSync(f.trace)) readTrace(f.trace);
-  return files.map((f) => readTrace(f));
 }
 
-export function replayCorpus(traces: readonly Trace[], baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
+export function replayCorpus(files: readonly string[], baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
   const verdicts: Verdict[] = [];
   const warnings: string[] = [];
-  for (const trace of traces) {
-    const file = trace.file;
+  for (const file of files) {
+    const trace = readTrace(file);
     const real = replay(trace);
     const faultName = typeof trace.meta?.fault === "string" ? trace.meta.fault : undefined;
     if (real.violations.length > 0) {
@@ -68,7 +68,7 @@ export function replayCorpus(traces: readonly Trace[], baseline: readonly KnownF
   }
   return {
     engine: "corpus",
-    config: `${traces.length} traces`,
+    config: `${files.length} traces`,
     complete: true,
     stats: { traces: verdicts.length, knownFindings: baseline.length },
     verdicts,

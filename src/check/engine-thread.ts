@@ -1,9 +1,9 @@
 // Every engine of `check` runs on a thread of its own: the proofs so that they run while the
-// exploring engines search on the other core, and the searches so that the main thread stays free
-// to take SIGINT / SIGTERM (a signal is delivered to the main thread's event loop, which a
-// synchronous search would hold until it ends). A signal raises the shared stop flag: the
-// searches poll it and return what they found (their counterexamples written), the proofs are
-// abandoned (z3 polls nothing; its thread is terminated).
+// exploring engines search on the other core, and the searches and the corpus's replay so that the
+// main thread stays free to take SIGINT / SIGTERM (a signal is delivered to the main thread's
+// event loop, which a synchronous search would hold until it ends). A signal raises the shared
+// stop flag: the searches poll it and return what they found (their counterexamples written);
+// the proofs and the replay, which write nothing, are abandoned (their thread is terminated).
 //
 // What crosses to the thread is data: property ids, the fault's name; the thread resolves them as
 // the CLI does, runs the engine and posts its reports back.
@@ -11,9 +11,10 @@
 import { parentPort, Worker, workerData } from "node:worker_threads";
 import type { NamedConfig } from "../configs.js";
 import { maskRealModelFindings } from "../faults/known.js";
-import { faultOption } from "../faults/registry.js";
+import { faultLookup, faultOption } from "../faults/registry.js";
 import { selectProperties } from "../replay.js";
 import type { EngineReport } from "./report.js";
+import type { KnownFinding } from "./baseline.js";
 import type { BfsRunOptions } from "./run-bfs.js";
 import type { RandomRunOptions } from "./run-random.js";
 import type { SmtRunOptions } from "./run-smt.js";
@@ -48,6 +49,7 @@ export type EngineJob = { named: NamedConfig; properties: readonly string[]; fau
   | { engine: "bfs"; options: Omit<BfsRunOptions, Resolved> }
   | { engine: "random"; options: Omit<RandomRunOptions, Resolved> }
   | { engine: "smt"; options: Omit<SmtRunOptions, Resolved> }
+  | { engine: "corpus"; options: { files: readonly string[]; baseline: readonly KnownFinding[] } }
 );
 
 interface ThreadData {
@@ -77,7 +79,7 @@ export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]>
     const worker = new Worker(new URL(import.meta.url), { workerData: data });
     let grace: NodeJS.Timeout | undefined;
     const off = stop.onRaise(() => {
-      if (job.engine === "smt") void worker.terminate();
+      if (job.engine === "smt" || job.engine === "corpus") void worker.terminate();
       else grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
     });
     const settle = () => {
@@ -104,6 +106,10 @@ export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]>
 async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   const flag = new Int32Array(stop);
   const stopped = () => Atomics.load(flag, 0) !== 0;
+  if (job.engine === "corpus") {
+    const { replayCorpus } = await import("./corpus.js");
+    return [replayCorpus(job.options.files, job.options.baseline, faultLookup)];
+  }
   const properties = selectProperties(job.properties);
   const fault = faultOption(job.fault);
   if (job.engine === "smt") return (await import("./run-smt.js")).runSmt(job.named, { ...job.options, properties, fault });

@@ -5,11 +5,11 @@
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
-import { readCorpus, replayCorpus, traceFiles } from "../check/corpus.js";
+import { checkCorpus, traceFiles } from "../check/corpus.js";
 import { runOnThread, Stop } from "../check/engine-thread.js";
 import { failed, type EngineReport } from "../check/report.js";
 import { resolveConfig } from "../configs.js";
-import { faultLookup, faultOption } from "../faults/registry.js";
+import { faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
 import { sarifLog } from "../report/sarif.js";
@@ -157,7 +157,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
     if (argv.itf || argv.html !== undefined) for (const c of new Set([named, randomConfig])) checkRenderable(c.config, c.name);
-    const corpus = argv.corpus ? readCorpus(traceFiles(argv.out), baseline) : []; // before this run adds its own counterexamples
+    const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
+    if (argv.corpus) checkCorpus(corpus, baseline);
 
     const stop = new Stop();
     let signal: StopSignal | undefined;
@@ -191,7 +192,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       }
     }
     if (argv.corpus && stop.raised) notRun.push("corpus");
-    else if (argv.corpus) reports.push(replayCorpus(corpus, baseline, faultLookup));
+    else if (argv.corpus) reports.push(...(await runOnThread({ ...job, properties: [], engine: "corpus", options: { files: corpus, baseline } }, stop)));
     release();
     if (signal) {
       for (const r of reports) if (r.stop === "interrupted") r.stop = signal;
