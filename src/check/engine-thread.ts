@@ -63,7 +63,7 @@ interface ThreadData {
 function abandoned(job: EngineJob): EngineReport {
   return {
     engine: job.engine,
-    config: job.named.name,
+    config: job.engine === "corpus" ? `${job.options.files.length} traces` : job.named.name,
     complete: false,
     stop: "interrupted",
     stats: {},
