@@ -11,14 +11,17 @@ import { InputError } from "../model/config.js";
 import type { Ret } from "../model/errno.js";
 import { PkvmState } from "../model/state.js";
 import { World } from "../model/world.js";
-import type { Finding, Property } from "../properties/property.js";
-import { PROPERTIES, propertyById } from "../properties/registry.js";
+import type { Finding, Property, TemporalProperty } from "../properties/property.js";
+import { PROPERTIES, propertyById, TEMPORAL_PROPERTIES, temporalById } from "../properties/registry.js";
 import { Engine, type ModelVariant } from "./engine.js";
+import { loopCloses, temporalViolations } from "./temporal-replay.js";
 import { argsToJson, INITIAL_STEP, type Trace } from "./trace.js";
 
 export interface ReplayOptions {
   /** The properties to check (see selectProperties); all of them when absent. */
   properties?: readonly Property[];
+  /** The temporal properties to check (see selectTemporal); all of them when absent. */
+  temporal?: readonly TemporalProperty[];
   /** A deviation from the real model (seeded faults). */
   variant?: ModelVariant;
 }
@@ -47,14 +50,26 @@ export interface ReplayResult {
   ok: boolean;
   steps: StepOutcome[];
   violations: ViolationOutcome[];
+  /** A lasso's loop (trace `loop`), and whether it closes on this model. */
+  loop?: number;
+  loopCloses?: boolean;
 }
 
-/** The properties with the given ids (all when absent); an unknown id is an input error. */
+/**
+ * The state and step properties among the given ids (all when absent); an id that names no
+ * property of either kind is an input error.
+ */
 export function selectProperties(ids?: readonly string[]): readonly Property[] {
   if (!ids) return PROPERTIES;
-  return ids.map(
-    (id) => propertyById(id) ?? fail(`property "${id}": unknown (known: ${PROPERTIES.map((p) => p.id).join(", ")})`),
+  return ids.filter((id) => !temporalById(id)).map(
+    (id) => propertyById(id) ?? fail(`property "${id}": unknown (known: ${[...PROPERTIES, ...TEMPORAL_PROPERTIES].map((p) => p.id).join(", ")})`),
   );
+}
+
+/** The temporal properties among the given ids (all when absent). */
+export function selectTemporal(ids?: readonly string[]): readonly TemporalProperty[] {
+  if (!ids) return TEMPORAL_PROPERTIES;
+  return ids.flatMap((id) => temporalById(id) ?? []);
 }
 
 function fail(message: string): never {
@@ -73,6 +88,7 @@ export function replay(trace: Trace, opts: ReplayOptions = {}): ReplayResult {
   };
 
   let state = engine.initial();
+  const states = [state];
   for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(new PkvmState(world, state)) ?? null, state);
 
   const steps = trace.steps.map(({ step, expect }, index): StepOutcome => {
@@ -84,10 +100,20 @@ export function replay(trace: Trace, opts: ReplayOptions = {}): ReplayResult {
       report(p, index, p.checkState?.(postK) ?? null, post);
     }
     state = post;
+    states.push(post);
     return { index, step, ret, expect, match: expect === undefined || expect === ret };
   });
+  violations.push(...temporalViolations(trace, engine, states, opts.temporal ?? TEMPORAL_PROPERTIES));
+  const closes = loopCloses(trace, states);
 
-  return { file: trace.file, world, ok: violations.length === 0 && steps.every((s) => s.match), steps, violations };
+  return {
+    file: trace.file,
+    world,
+    ok: violations.length === 0 && steps.every((s) => s.match) && closes,
+    steps,
+    violations,
+    ...(trace.loop !== undefined ? { loop: trace.loop, loopCloses: closes } : {}),
+  };
 }
 
 /** One trace's entry of `replay --json` (interface.md); `expect` is null where the trace has none. */
@@ -104,5 +130,6 @@ export function replayToJson(r: ReplayResult): Record<string, unknown> {
       match: s.match,
     })),
     violations: r.violations.map(({ property, step, finding }) => ({ property, step, ...finding })),
+    ...(r.loop !== undefined ? { loop: r.loop, loopCloses: r.loopCloses } : {}),
   };
 }

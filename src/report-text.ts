@@ -75,6 +75,7 @@ export function formatReplay(r: ReplayResult): string {
     const mark = s.match ? "" : "  <-- MISMATCH";
     lines.push(`  ${String(s.index).padStart(3)}  ${calls[i].padEnd(width)}  ${s.ret.padEnd(10)}${expected}${mark}`.trimEnd());
   });
+  if (r.loop !== undefined) lines.push(loopLine(r.loop, r.steps.length, r.loopCloses === true));
   for (const v of r.violations) {
     const at = v.step < 0 ? "in the initial state" : `at step ${v.step}`;
     lines.push(`  VIOLATION ${v.property} ${at}: ${v.finding.message}`, ...describeFinding(r, v));
@@ -85,6 +86,12 @@ export function formatReplay(r: ReplayResult): string {
     : `FAILED (${plural(mismatches, "mismatched return")}, ${plural(r.violations.length, "property violated", "properties violated")})`;
   lines.push(`${r.file}: ${verdict}`);
   return lines.join("\n");
+}
+
+/** A lasso's loop: which steps repeat, and whether they really return to where they started. */
+function loopLine(loop: number, n: number, closes: boolean): string {
+  const what = loop < n ? `steps ${loop}..${n - 1} repeat forever` : "the last state repeats forever (every call refused)";
+  return closes ? `  loop: ${what}` : `  LOOP DOES NOT CLOSE: the state after step ${n - 1} is not the state before step ${loop}`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

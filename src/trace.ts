@@ -35,12 +35,18 @@ export interface Trace {
   configName: string;
   steps: TraceStep[];
   violation?: Violation;
+  /**
+   * A lasso (a leads-to counterexample): the steps from index `loop` on repeat forever; the
+   * state after the last step is the state before step `loop`. `loop` = steps.length: the run
+   * stays in the last state, making only calls that change nothing.
+   */
+  loop?: number;
   meta?: Record<string, unknown>;
 }
 
 type Fail = (field: string, what: string) => never;
 
-const TOP_KEYS = ["format", "config", "steps", "violation", "meta"];
+const TOP_KEYS = ["format", "config", "steps", "violation", "loop", "meta"];
 const STEP_KEYS = ["action", "args", "expect"];
 const VIOLATION_KEYS = ["property", "step", "message"];
 
@@ -73,6 +79,10 @@ export function parseTrace(t: unknown, file: string): Trace {
 
   const trace: Trace = { file, config, configName: typeof t.config === "string" ? t.config : file, steps };
   if (t.violation !== undefined) trace.violation = parseViolation(t.violation, steps.length, fail);
+  if (t.loop !== undefined) {
+    const ok = Number.isInteger(t.loop) && (t.loop as number) >= 0 && (t.loop as number) <= steps.length;
+    trace.loop = ok ? (t.loop as number) : fail("loop", `expected a step index from 0 to ${steps.length} (the number of steps)`);
+  }
   if (t.meta !== undefined) {
     if (!isObject(t.meta)) fail("meta", "expected an object");
     trace.meta = t.meta;
@@ -167,6 +177,7 @@ function stepToJson({ step, expect }: TraceStep): Record<string, unknown> {
 export function traceToJson(t: Trace): Record<string, unknown> {
   const out: Record<string, unknown> = { format: TRACE_FORMAT, config: t.config, steps: t.steps.map(stepToJson) };
   if (t.violation) out.violation = t.violation;
+  if (t.loop !== undefined) out.loop = t.loop;
   if (t.meta) out.meta = t.meta;
   return out;
 }
@@ -194,7 +205,11 @@ function canonicalJson(x: unknown): string {
 
 /** Names a run: the config and the actions with their arguments, not what was expected of them. */
 export function traceId(t: Trace): string {
-  const run = { config: t.config, steps: t.steps.map(({ step }) => ({ action: step.action.name, args: argsToJson(step) })) };
+  const run = {
+    config: t.config,
+    steps: t.steps.map(({ step }) => ({ action: step.action.name, args: argsToJson(step) })),
+    ...(t.loop !== undefined ? { loop: t.loop } : {}),
+  };
   return createHash("sha256").update(canonicalJson(run)).digest("hex").slice(0, 12);
 }
 

@@ -1,6 +1,6 @@
 import { ACTIONS } from "../../model/actions.js";
 import { RETURNS } from "../../model/errno.js";
-import type { Property } from "../../properties/property.js";
+import type { Property, TemporalProperty } from "../../properties/property.js";
 import type { ModelVariant } from "../engine.js";
 import type { Obligation } from "../smt/prove.js";
 import type { KnownFinding } from "./baseline.js";
@@ -8,6 +8,8 @@ import type { KnownFinding } from "./baseline.js";
 /** What every exploring engine run of `check` is given. */
 export interface ExploreRunOptions {
   properties: readonly Property[];
+  /** Checked by the exhaustive search on its state graph; other engines report them skipped. */
+  temporal?: readonly TemporalProperty[];
   /** The counterexamples' directory. */
   out: string;
   keepGoing: boolean;
@@ -31,7 +33,9 @@ export type Status =
   /** A new violation, with a counterexample. */
   | "fail"
   /** Violated, but a known finding of the baseline. */
-  | "known";
+  | "known"
+  /** Not checked by this engine (a temporal property outside the exhaustive search); `message` says why. */
+  | "skipped";
 
 export interface Verdict {
   property: string;
@@ -41,6 +45,8 @@ export interface Verdict {
   counterexample?: string;
   steps?: number;
   known?: string;
+  /** A temporal property's kind; absent for state and step properties. */
+  kind?: TemporalProperty["kind"];
 }
 
 export interface EngineReport {

@@ -6,10 +6,12 @@ import { alphabet } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { bfs } from "../explore/bfs.js";
+import { TemporalCheck } from "../explore/temporal-properties.js";
 import { progressReporter } from "../report/progress.js";
 import { matchKnown } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
+import { temporalVerdicts } from "./run-temporal.js";
 import { writeCounterexample } from "../trace.js";
 
 export interface BfsRunOptions extends ExploreRunOptions {
@@ -22,6 +24,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
   const engine = new Engine(world, o.variant);
   const steps = alphabet(world, { allowInternal: o.allowInternal });
   const progress = progressReporter(`bfs ${named.name}`);
+  const temporal = o.temporal?.length ? new TemporalCheck(world, o.temporal) : undefined;
   const r = bfs(engine, steps, {
     properties: o.properties,
     keepGoing: o.keepGoing,
@@ -30,8 +33,11 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     timeLimitMs: o.timeLimitMs,
     known: (property, step) => (o.variant ? undefined : matchKnown(o.baseline, property, step?.action.name)),
     onProgress: o.progress ? progress.update : undefined,
+    graph: temporal?.builder,
   });
   progress.done();
+  const meta = { engine: "bfs", ...(o.fault ? { fault: o.fault } : {}), ...(o.allowInternal ? { allowInternal: true } : {}) };
+  const temporalRun = temporal && temporalVerdicts(temporal, r, engine, named, steps, { out: o.out, baseline: o.baseline, variant: o.variant !== undefined, meta });
 
   const verdicts: Verdict[] = o.properties.map((p) => ({ property: p.id, status: r.stop === "complete" ? "pass" : "bounded" }));
   for (const v of r.violations) {
@@ -39,7 +45,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
       property: v.property,
       finding: v.finding,
       steps: v.path.map((i) => steps[i]),
-    }, { engine: "bfs", ...(o.fault ? { fault: o.fault } : {}), ...(v.known ? { known: v.known } : {}) });
+    }, { ...meta, ...(v.known ? { known: v.known } : {}) });
     const verdict = verdicts.find((x) => x.property === v.property)!;
     if (verdict.status === "fail") continue; // a new violation outranks a known one
     Object.assign(verdict, {
@@ -67,8 +73,9 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
       statesPerSecond: Math.round(r.states / Math.max(seconds, 1e-3)),
       visitedBytesPerState: Number(r.bytesPerState.visited.toFixed(1)),
       linkBytesPerState: r.bytesPerState.links,
+      ...temporalRun?.stats,
     },
-    verdicts,
+    verdicts: [...verdicts, ...(temporalRun?.verdicts ?? [])],
     warnings,
     coverage,
   };

@@ -41,6 +41,8 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
   progress.done();
 
   const verdicts: Verdict[] = o.properties.map((p) => ({ property: p.id, status: "bounded" }));
+  // Sampled runs are finite: they can show neither that no path reaches a goal nor a fair cycle.
+  const skipped = "the random engine samples finite runs: it cannot show that a state is doomed or that a cycle repeats fairly; checked by the exhaustive engine (bfs)";
   for (const v of r.violations) {
     const trace = counterexampleTrace(engine, named.name, named.config, v, {
       engine: "random",
@@ -75,7 +77,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
       stepsPerSecond: Math.round(r.stepsRun / Math.max(seconds, 1e-3)),
       reached: `host ${r.reached.host.join("/")}; hyp ${r.reached.hyp.join("/")}; guest ${r.reached.guest.join("/")}; vm ${r.reached.vm.join("/")}`,
     },
-    verdicts,
+    verdicts: [...verdicts, ...(o.temporal ?? []).map((p): Verdict => ({ property: p.id, kind: p.kind, status: "skipped", message: skipped }))],
     warnings,
     coverage,
   };

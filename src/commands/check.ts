@@ -17,7 +17,7 @@ import { faultLookup, faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
 import { sarifLog } from "../report/sarif.js";
-import { selectProperties } from "../replay.js";
+import { selectProperties, selectTemporal } from "../replay.js";
 import { EXIT } from "./exit.js";
 import { writeItfNextTo } from "./export.js";
 import { checkOutputDir, checkOutputFile, writeOutput } from "./output.js";
@@ -134,6 +134,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     const fault = faultOption(argv.fault);
     const named = argv.config === undefined && fault?.config ? fault.config : resolveConfig(argv.config ?? "default");
     const properties = selectProperties(argv.property);
+    // Temporal properties are checked on the real model only: a seeded fault is a safety bug.
+    const temporal = fault ? [] : selectTemporal(argv.property);
     const chosen = engines(argv.engine);
     const baseline = readBaseline(argv.baseline);
     const limits = {
@@ -179,6 +181,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           ...limits,
           baseline,
           progress: !argv.json,
+          temporal,
           ...faulty,
         }));
       } else if (engine === "smt") {
@@ -194,6 +197,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           ...random,
           baseline,
           progress: !argv.json,
+          temporal,
           ...faulty,
         }));
       }

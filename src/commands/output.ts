@@ -49,5 +49,6 @@ export function failure(r: ReplayResult): string {
   return [
     ...(violations.length ? [`violates ${violations.join(", ")}`] : []),
     ...(mismatches.length ? [`differs from its expect at step ${mismatches.join(", ")}`] : []),
+    ...(r.loopCloses === false ? [`its loop does not close`] : []),
   ].join(" and ");
 }

@@ -11,6 +11,7 @@ import type { Finding, Property } from "../../properties/property.js";
 import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { FP, fingerprint } from "../hash.js";
+import type { EdgeSink } from "./graph.js";
 import { VisitedSet } from "./visited.js";
 
 export interface BfsOptions {
@@ -27,6 +28,14 @@ export interface BfsOptions {
    */
   known?: (property: string, step: AlphabetStep | undefined) => string | undefined;
   onProgress?: (p: BfsProgress) => void;
+  /**
+   * Told every new state (with its index) and every state-changing transition as (from, to,
+   * alphabet index), for the temporal properties' state graph (src/explore/graph.ts). Refused
+   * calls and no-ops are self-loops and are not reported.
+   */
+  graph?: EdgeSink;
+  /** Search from this state instead of the config's initial one (replaying an AG EF claim). */
+  from?: Uint32Array;
 }
 
 export interface BfsProgress {
@@ -119,7 +128,8 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   const violated = new Set<string>();
   let stateProps = opts.properties.filter((p) => p.checkState);
   let stepProps = stepChecks(alphabet, opts.properties, violated);
-  const visited = new VisitedSet();
+  const graph = opts.graph;
+  const visited = new VisitedSet(undefined, graph !== undefined);
   const pre = new PkvmState(engine.world, new Uint32Array(words));
   const post = new PkvmState(engine.world, new Uint32Array(words));
   let transitions = 0;
@@ -145,9 +155,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       const f = p.checkState!(s);
       if (f) report(p, f, via, () => visited.pathTo(index));
     }
+    graph?.state(index, s);
   };
 
-  const init = engine.initial();
+  const init = opts.from ?? engine.initial();
   fingerprint(init);
   visited.add(FP[0], FP[1], 0, 0);
   post.s.set(init);
@@ -181,6 +192,7 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         fingerprint(post.s);
         if (visited.add(FP[0], FP[1], from, a)) {
           const index = visited.size - 1;
+          graph?.edge(from, index, a);
           checkState(post, index, a);
           next.push(post.s, index);
           if (stop !== "complete") break outer;
@@ -191,6 +203,8 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
           if (opts.onProgress && visited.size % PROGRESS_EVERY === 0) {
             opts.onProgress({ states: visited.size, transitions, queue: level.length - q + next.length, depth, elapsedMs: Date.now() - t0 });
           }
+        } else {
+          graph?.edge(from, visited.seen, a);
         }
         post.s.set(pre.s);
       }

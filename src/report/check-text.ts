@@ -3,7 +3,7 @@
 
 import type { EngineReport } from "../check/report.js";
 
-const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding" } as const;
+const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding", skipped: "skipped" } as const;
 
 export function formatCheck(r: EngineReport): string {
   const lines = [`== ${r.engine} on ${r.config}`];
@@ -14,7 +14,8 @@ export function formatCheck(r: EngineReport): string {
     const detail = v.status !== "pass" && v.message ? `  ${v.message}` : "";
     const where = v.counterexample ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}` : "";
     const known = v.known ? ` ${v.known}` : "";
-    lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${detail}${where}`);
+    const kind = v.kind ? ` [${v.kind}]` : "";
+    lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${kind}${detail}${where}`);
   }
   if (r.coverage) {
     lines.push("   action coverage (returns):");

@@ -143,7 +143,17 @@ export function itfTrace(r: ReplayResult, ts: TraceStates): Record<string, unkno
     },
     vars: [...ITF_VARS],
     states,
+    ...(r.loop !== undefined ? { loop: itfLoop(r.loop, r.steps.length) } : {}),
   };
+}
+
+/**
+ * ITF's `loop` is the state the last state is followed by. Our last state is the one before
+ * step `loop` (ITF state `loop`) again, so the run goes on with ITF state `loop + 1`; a stutter
+ * loop (loop = the number of steps) follows the last state with itself.
+ */
+function itfLoop(loop: number, steps: number): number {
+  return loop < steps ? loop + 1 : steps;
 }
 
 /** `dir/x.json` -> `dir/x.itf.json`: the ITF file written next to a counterexample. */
@@ -153,9 +163,10 @@ export function itfPathFor(trace: string): string {
 
 /** The ITF file's text: one state per line, so that diffs and reviews read state by state. */
 export function formatItf(r: ReplayResult, ts: TraceStates): string {
-  const { states, ...head } = itfTrace(r, ts);
+  const { states, loop, ...head } = itfTrace(r, ts);
   const top = Object.entries(head).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  return `{\n${top.join(",\n")},\n"states": [\n${(states as unknown[]).map((s) => JSON.stringify(s)).join(",\n")}\n]\n}\n`;
+  const tail = loop === undefined ? "" : `,\n"loop": ${JSON.stringify(loop)}`;
+  return `{\n${top.join(",\n")},\n"states": [\n${(states as unknown[]).map((s) => JSON.stringify(s)).join(",\n")}\n]${tail}\n}\n`;
 }
 
 export function writeItf(file: string, r: ReplayResult, ts: TraceStates): void {

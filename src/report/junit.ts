@@ -15,10 +15,11 @@ export function junitXml(reports: readonly EngineReport[]): string {
         return `${open}\n      <failure message="${esc(v.message ?? "violated")}">${esc(body)}</failure>\n    </testcase>`;
       }
       if (v.status === "known") return `${open}\n      <skipped message="${esc(`known finding ${v.known}`)}"/>\n    </testcase>`;
+      if (v.status === "skipped") return `${open}\n      <skipped message="${esc(v.message ?? "skipped")}"/>\n    </testcase>`;
       return `${open}</testcase>`;
     });
     const failures = r.verdicts.filter((v) => v.status === "fail").length;
-    const skipped = r.verdicts.filter((v) => v.status === "known").length;
+    const skipped = r.verdicts.filter((v) => v.status === "known" || v.status === "skipped").length;
     const time = typeof r.stats.seconds === "number" ? ` time="${r.stats.seconds}"` : "";
     return `  <testsuite name="${esc(name)}" tests="${r.verdicts.length}" failures="${failures}" skipped="${skipped}"${time}>\n${cases.join("\n")}\n  </testsuite>`;
   });

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { formatStep } from "../../model/actions.js";
 import { MODEL_VERSION } from "../../model/version.js";
 import type { Property } from "../../properties/property.js";
-import { propertyById } from "../../properties/registry.js";
+import { describeProperty, propertyById } from "../../properties/registry.js";
 import type { EngineReport, Verdict } from "../check/report.js";
 import { readTrace } from "../trace.js";
 
@@ -95,6 +95,7 @@ function checked(r: EngineReport): Record<string, unknown> {
     bounded: having("bounded"),
     violated: having("fail"),
     known: having("known"),
+    skipped: having("skipped"),
   };
 }
 
@@ -104,7 +105,7 @@ export function sarifLog(reports: readonly EngineReport[], o: SarifOptions): Rec
     const p = propertyById(id);
     return {
       id,
-      shortDescription: { text: p?.description ?? "a regression trace that names no property" },
+      shortDescription: { text: describeProperty(id) ?? "a regression trace that names no property" },
       defaultConfiguration: { level: "error" },
       ...(p?.invariant ? { properties: { invariant: p.invariant } } : {}),
     };
