@@ -10,6 +10,7 @@ import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import type { BfsResult } from "../explore/bfs.js";
 import { doomedMessage, TemporalCheck, type TemporalViolation } from "../explore/temporal-properties.js";
+import { temporalViolations } from "../temporal-replay.js";
 import { INITIAL_STEP, writeCounterexample, type Trace, type Violation } from "../trace.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
@@ -40,12 +41,13 @@ function temporalTrace(
     const finding = { ...unmet, message: doomedMessage(unmet, enabled) };
     return counterexampleTrace(engine, named.name, named.config, { property: p.id, finding, steps: path }, { ...meta, enabled: enabled.map(formatStep) });
   }
-  const loop = v.loop!;
-  const at = v.trigger! === 0 ? "the initial state" : `step ${v.trigger! - 1}`;
-  const cycle = loop < path.length ? `the fair cycle of steps ${loop}..${path.length - 1}` : "stuttering in the last state (every host call refused there)";
-  const finding = { message: `${p.describe(v.instance!)}: it holds from ${at} on, then ${cycle} repeats forever` };
-  const trace = counterexampleTrace(engine, named.name, named.config, { property: p.id, finding, steps: path }, { ...meta, fairness: "weak, every host call" });
-  return { ...trace, loop, violation: { ...trace.violation, step: v.trigger! === 0 ? INITIAL_STEP : v.trigger! - 1 } };
+  // The lasso's claim is exactly what its replay finds: from where p holds for good, the cycle.
+  const trace = counterexampleTrace(engine, named.name, named.config, { property: p.id, finding: { message: "" }, steps: path }, { ...meta, fairness: "weak, every host call" });
+  const lasso = { ...trace, loop: v.loop! };
+  const states = path.reduce((acc, step) => [...acc, engine.step(acc[acc.length - 1], step).state], [engine.initial()]);
+  const [claim] = temporalViolations(lasso, engine, states, [p]);
+  if (!claim) throw new Error(`temporal: the lasso found for ${p.id} does not replay as a violation`);
+  return { ...lasso, violation: { property: p.id, step: claim.step, message: claim.finding.message } };
 }
 
 /** The temporal verdicts of a finished search (skipped when it was cut short). */

@@ -24,10 +24,6 @@ export interface TemporalViolation {
   path: number[];
   /** Leads-to: the cycle starts at path[loop] and returns to the state before it (loop = path.length: stutters there). */
   loop?: number;
-  /** Leads-to: the index in `path` after which p holds and q never again. */
-  trigger?: number;
-  /** Leads-to: the instance violated. */
-  instance?: number;
   /** AG EF: the alphabet steps that still change the doomed state (none of them helps). */
   enabled?: number[];
 }
@@ -77,7 +73,7 @@ export class TemporalCheck {
   violations(g: StateGraph, alphabet: readonly AlphabetStep[], pathTo: (index: number) => number[]): TemporalViolation[] {
     const out: TemporalViolation[] = [];
     const fair = fairSteps(alphabet);
-    for (const { property: p, bit, instance } of this.slots) {
+    for (const { property: p, bit } of this.slots) {
       if (out.some((v) => v.property === p.id)) continue;
       if (p.kind === "always-eventually-possible") {
         const doomed = cannotReach(g, bit);
@@ -89,7 +85,7 @@ export class TemporalCheck {
         if (!lasso) continue;
         const prefix = pathTo(lasso.start);
         const path = [...prefix, ...lasso.stem, ...lasso.cycle];
-        out.push({ property: p.id, kind: p.kind, path, loop: prefix.length + lasso.stem.length, trigger: prefix.length, instance });
+        out.push({ property: p.id, kind: p.kind, path, loop: prefix.length + lasso.stem.length });
       }
     }
     return out;
