@@ -136,6 +136,32 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
     expect(itf.states.map((s: Record<string, unknown>) => s["mbt::actionTaken"])).toEqual(["init", "init_vm", "host_test_clear_young_guest"]);
   });
 
+  it("check: temporal verdicts in text, JSON, JUnit and SARIF; the random engine says it skips them", () => {
+    const args = ["check", "--config", "tiny", "--engine", "bfs,random", "--runs", "20", "--baseline", KNOWN];
+    const text = cli(args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/host-can-recover-memory +known finding finalize-leaks-unreclaimed-guest-pages \[always-eventually-possible\]/);
+    expect(text.stdout).toMatch(/teardown-completes +ok \[always-eventually-possible\]/);
+    expect(text.stdout).toMatch(/dying-vm-is-finalized +skipped \[leads-to\] +the random engine samples finite runs/);
+
+    const r = cli([...args, "--json", "--junit", "j.xml", "--sarif", "s.sarif"]);
+    const [bfs, random] = JSON.parse(r.stdout).reports as { engine: string; verdicts: { property: string; status: string; kind?: string }[] }[];
+    const temporal = (v: { kind?: string }) => v.kind !== undefined;
+    expect(bfs.verdicts.filter(temporal).map((v) => [v.property, v.kind, v.status])).toEqual([
+      ["dying-vm-is-finalized", "leads-to", "pass"],
+      ["host-can-recover-memory", "always-eventually-possible", "known"],
+      ["teardown-completes", "always-eventually-possible", "pass"],
+    ]);
+    expect(random.verdicts.filter(temporal).map((v) => v.status)).toEqual(["skipped", "skipped", "skipped"]);
+    const junit = readFileSync(join(r.cwd, "j.xml"), "utf8");
+    expect(junit).toMatch(/<testcase classname="bfs tiny" name="teardown-completes"><\/testcase>/);
+    expect(junit).toMatch(/<testcase classname="random tiny" name="dying-vm-is-finalized">\n +<skipped message="the random engine samples/);
+    const sarif = JSON.parse(readFileSync(join(r.cwd, "s.sarif"), "utf8")).runs[0];
+    expect(sarif.tool.driver.rules.find((x: { id: string }) => x.id === "teardown-completes").shortDescription.text).toMatch(/DYING VM can still be finalized/);
+    expect(sarif.results.find((x: { ruleId: string }) => x.ruleId === "host-can-recover-memory").suppressions).toHaveLength(1);
+    expect(sarif.properties.checked[0].proved).toEqual(expect.arrayContaining(["teardown-completes", "dying-vm-is-finalized"]));
+  });
+
   it("check: 1 when a trace of the regression corpus violates a property, whatever the search found", () => {
     const r = cli([...tiny, "--max-states", "10", "--baseline", KNOWN], (cwd) => {
       mkdirSync(join(cwd, "counterexamples"));
