@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACTIONS } from "../model/actions.js";
-import { PROPERTIES } from "../properties/registry.js";
+import { PROPERTIES, TEMPORAL_PROPERTIES } from "../properties/registry.js";
 import { BUILTIN_CONFIGS } from "../src/configs.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -119,6 +119,7 @@ describe("pkvm-check list", () => {
     for (const c of BUILTIN_CONFIGS) expect(row(c.name, c.description), c.name).toBe(true);
     for (const a of ACTIONS) expect(row(`${a.name}(${a.args.join(", ")})`, a.doc), a.name).toBe(true);
     for (const p of PROPERTIES) expect(row(p.id, p.description), p.id).toBe(true);
+    for (const p of TEMPORAL_PROPERTIES) expect(row(p.id, `[temporal: ${p.kind}, exhaustive search only]  ${p.description}`), p.id).toBe(true);
   });
 
   it("with --config, shows that config in full and only the actions it allows", () => {
