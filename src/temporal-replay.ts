@@ -31,7 +31,7 @@ function enabledAt(engine: Engine, steps: readonly AlphabetStep[], s: Uint32Arra
 }
 
 /** Whether the lasso's cycle is weakly fair to the host's calls. */
-function fairCycle(engine: Engine, trace: Trace, states: readonly Uint32Array[], loop: number): boolean {
+function isFairCycle(engine: Engine, trace: Trace, states: readonly Uint32Array[], loop: number): boolean {
   const steps = alphabet(engine.world);
   const fair = fairSteps(steps);
   const n = trace.steps.length;
@@ -84,7 +84,7 @@ export function temporalViolations(
   const out: ViolationOutcome[] = [];
   const loop = trace.loop;
   const closes = loop !== undefined && sameWords(states[loop], states[states.length - 1]);
-  const fair = closes && fairCycle(engine, trace, states, loop);
+  const fair = closes && isFairCycle(engine, trace, states, loop);
   for (const p of properties) {
     const v = p.kind === "leads-to"
       ? fair ? leadsToViolation(p, engine.world, states, loop!) : undefined

@@ -44,7 +44,8 @@ function temporalTrace(
   // The lasso's claim is exactly what its replay finds: from where p holds for good, the cycle.
   const trace = counterexampleTrace(engine, named.name, named.config, { property: p.id, finding: { message: "" }, steps: path }, { ...meta, fairness: "weak, every host call" });
   const lasso = { ...trace, loop: v.loop! };
-  const states = path.reduce((acc, step) => [...acc, engine.step(acc[acc.length - 1], step).state], [engine.initial()]);
+  const states = [engine.initial()];
+  for (const step of path) states.push(engine.step(states[states.length - 1], step).state);
   const [claim] = temporalViolations(lasso, engine, states, [p]);
   if (!claim) throw new Error(`temporal: the lasso found for ${p.id} does not replay as a violation`);
   return { ...lasso, violation: { property: p.id, step: claim.step, message: claim.finding.message } };
