@@ -90,7 +90,7 @@ export function formatReplay(r: ReplayResult): string {
 
 /** A lasso's loop: which steps repeat, and whether they really return to where they started. */
 function loopLine(loop: number, n: number, closes: boolean): string {
-  const what = loop < n ? `steps ${loop}..${n - 1} repeat forever` : "the last state repeats forever (every call refused)";
+  const what = loop < n ? `steps ${loop}..${n - 1} repeat forever` : "the run stays in its last state forever (only calls that change nothing)";
   return closes ? `  loop: ${what}` : `  LOOP DOES NOT CLOSE: the state after step ${n - 1} is not the state before step ${loop}`;
 }
 
