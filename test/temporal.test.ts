@@ -191,6 +191,40 @@ describe("the shipped temporal properties", () => {
   });
 });
 
+describe("replaying a lasso with a cycle", () => {
+  // A VM dying with a poisoned entry, then the host shares pfn 3 with the hyp and takes it back.
+  const lasso = parseTrace({
+    format: "pkvm-trace/1",
+    config: MINI,
+    steps: [
+      { action: "init_vm", args: { vm: 0, pfn: 1 } },
+      { action: "init_vcpu", args: { vm: 0, vcpu: 0, pfn: 2 } },
+      { action: "vcpu_load", args: { vm: 0, vcpu: 0 } },
+      { action: "host_donate_guest", args: { vm: 0, pfn: 3, gfn: 0 } },
+      { action: "host_force_reclaim_page_guest", args: { pfn: 3 } },
+      { action: "vcpu_put", args: {} },
+      { action: "start_teardown_vm", args: { vm: 0 } },
+      { action: "host_share_hyp", args: { pfn: 3 } },
+      { action: "host_unshare_hyp", args: { pfn: 3 } },
+    ],
+    loop: 7,
+  }, "lasso.json");
+
+  it("violates dying-vm-is-finalized where finalize is refused all along the cycle", () => {
+    const r = replay(lasso, { variant: POISON_BLOCKS });
+    expect(r.loopCloses).toBe(true);
+    expect(r.violations.map((v) => [v.property, v.step, v.finding.message])).toEqual([
+      ["dying-vm-is-finalized", 6, "vm 0 stays DYING forever: it holds from step 6 on and the cycle of steps 7..8, fair to the host's calls, repeats forever"],
+    ]);
+  });
+
+  it("claims nothing on the real model: finalize stays enabled on the cycle and is never taken, which is not fair", () => {
+    const r = replay(lasso);
+    expect(r.loopCloses).toBe(true);
+    expect(r.violations).toEqual([]);
+  });
+});
+
 describe("the trace's loop", () => {
   const base = { format: "pkvm-trace/1", config: "tiny", steps: [{ action: "vcpu_put", args: {} }] };
 
