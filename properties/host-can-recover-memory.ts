@@ -12,24 +12,35 @@ import { PageState, VmLife, type PkvmState } from "../model/state.js";
 import { annotationName, lifeName, stateName } from "./lib/pages.js";
 import { finding, type AlwaysEventuallyPossible, type Finding } from "./property.js";
 
-function unmet(s: PkvmState): Finding | null {
+/** The first VM slot not torn down, or -1. */
+function vmNotTornDown(s: PkvmState): number {
+  for (let v = 0; v < s.w.config.vms.length; v++) if (s.vmLife(v) !== VmLife.ABSENT) return v;
+  return -1;
+}
+
+/** The first RAM page, not the hyp's at boot, that is neither host OWNED nor the hyp's own; or -1. */
+function pageNotBack(s: PkvmState): number {
   const { w } = s;
-  for (let v = 0; v < w.config.vms.length; v++) {
-    if (s.vmLife(v) !== VmLife.ABSENT) return finding(`vm ${v} is ${lifeName(s.vmLife(v))}, not torn down`);
-  }
   for (let p = 0; p < w.pages; p++) {
     if (!w.isMemory(p) || w.config.hypPages.includes(p)) continue;
-    if (s.hostState(p) === PageState.OWNED || s.hypState(p) === PageState.OWNED) continue;
-    const why = s.hostState(p) === PageState.NOPAGE ? ` (annotation ${annotationName(s, p)})` : "";
-    return finding(`pfn ${p} is host ${stateName(s.hostState(p))}${why}${s.leaked(p) ? ", leaked by a finalized VM" : ""}, not host OWNED`, { pages: [p] });
+    if (s.hostState(p) !== PageState.OWNED && s.hypState(p) !== PageState.OWNED) return p;
   }
-  return null;
+  return -1;
+}
+
+function unmet(s: PkvmState): Finding {
+  const v = vmNotTornDown(s);
+  if (v >= 0) return finding(`vm ${v} is ${lifeName(s.vmLife(v))}, not torn down`);
+  const p = pageNotBack(s);
+  const why = s.hostState(p) === PageState.NOPAGE ? ` (annotation ${annotationName(s, p)})` : "";
+  return finding(`pfn ${p} is host ${stateName(s.hostState(p))}${why}${s.leaked(p) ? ", leaked by a finalized VM" : ""}, not host OWNED`, { pages: [p] });
 }
 
 const property: AlwaysEventuallyPossible = {
   kind: "always-eventually-possible",
   id: "host-can-recover-memory",
   description: "from every state the host can tear every VM down and own every RAM page again (but the hyp's own)",
+  goal: (s) => vmNotTornDown(s) < 0 && pageNotBack(s) < 0,
   unmet,
 };
 export default property;

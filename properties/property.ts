@@ -48,8 +48,10 @@ export interface AlwaysEventuallyPossible {
   readonly kind: "always-eventually-possible";
   readonly id: string;
   readonly description: string;
-  /** Null where p holds; otherwise what stands between this state and p, naming pages and frames. */
-  unmet(s: PkvmState): Finding | null;
+  /** p itself: runs on every reachable state, so it must not allocate. */
+  goal(s: PkvmState): boolean;
+  /** Where p does not hold: what stands between this state and p, naming pages and frames. */
+  unmet(s: PkvmState): Finding;
 }
 
 /**

@@ -3,19 +3,19 @@
 // host did not reclaim) can hold a dying VM's slot and metadata forever.
 
 import { VmLife, type PkvmState } from "../model/state.js";
-import { finding, type AlwaysEventuallyPossible, type Finding } from "./property.js";
+import { finding, type AlwaysEventuallyPossible } from "./property.js";
 
-function unmet(s: PkvmState): Finding | null {
-  for (let v = 0; v < s.w.config.vms.length; v++) {
-    if (s.vmLife(v) === VmLife.DYING) return finding(`vm ${v} is DYING, its teardown not finalized`);
-  }
-  return null;
+/** The first DYING VM slot, or -1. */
+function dyingVm(s: PkvmState): number {
+  for (let v = 0; v < s.w.config.vms.length; v++) if (s.vmLife(v) === VmLife.DYING) return v;
+  return -1;
 }
 
 const property: AlwaysEventuallyPossible = {
   kind: "always-eventually-possible",
   id: "teardown-completes",
   description: "from every state every DYING VM can still be finalized",
-  unmet,
+  goal: (s) => dyingVm(s) < 0,
+  unmet: (s) => finding(`vm ${dyingVm(s)} is DYING, its teardown not finalized`),
 };
 export default property;

@@ -63,11 +63,12 @@ function leadsToViolation(p: LeadsTo, world: World, states: readonly Uint32Array
 }
 
 function doomedViolation(p: AlwaysEventuallyPossible, engine: Engine, trace: Trace, last: Uint32Array): ViolationOutcome | undefined {
-  const unmet = p.unmet(new PkvmState(engine.world, last));
-  if (unmet === null) return undefined;
+  const k = new PkvmState(engine.world, last);
+  if (p.goal(k)) return undefined;
+  const unmet = p.unmet(k);
   const steps = alphabet(engine.world, { allowInternal: trace.meta?.allowInternal === true });
   // The search stops at the first state where the goal holds: reaching it is the "violation".
-  const reached: Property = { id: p.id, description: p.description, checkState: (s) => (p.unmet(s) === null ? finding("goal reached") : null) };
+  const reached: Property = { id: p.id, description: p.description, checkState: (s) => (p.goal(s) ? finding("goal reached") : null) };
   const r = bfs(engine, steps, { properties: [reached], from: last });
   if (r.stop !== "complete") return undefined;
   const step = trace.steps.length - 1;

@@ -36,7 +36,7 @@ function temporalTrace(
   const path = v.path.map((i) => steps[i]);
   if (p.kind === "always-eventually-possible") {
     const last = path.reduce((s, step) => engine.step(s, step).state, engine.initial());
-    const unmet = p.unmet(new PkvmState(engine.world, last))!;
+    const unmet = p.unmet(new PkvmState(engine.world, last));
     const enabled = v.enabled!.map((i) => steps[i]);
     const finding = { ...unmet, message: doomedMessage(unmet, enabled) };
     return counterexampleTrace(engine, named.name, named.config, { property: p.id, finding, steps: path }, { ...meta, enabled: enabled.map(formatStep) });

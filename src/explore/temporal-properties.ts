@@ -60,7 +60,7 @@ export class TemporalCheck {
     let bits = 0;
     for (const { property: p, bit, instance } of this.slots) {
       if (p.kind === "always-eventually-possible") {
-        if (p.unmet(s) === null) bits |= 1 << bit;
+        if (p.goal(s)) bits |= 1 << bit;
       } else {
         if (p.p(s, instance)) bits |= 1 << bit;
         if (p.q(s, instance)) bits |= 1 << (bit + 1);
