@@ -5,7 +5,10 @@
 // The graph must be the whole reachable graph: a search cut short leaves states without their
 // edges, which would look doomed, so callers check only complete searches. Temporal checking
 // needs one graph of global state indices: a parallel search reports its edges to the same
-// sink (graph.ts sorts them), or runs single-worker when temporal properties are on.
+// sink (graph.ts sorts them), or runs single-worker when temporal properties are on. A search
+// that merges symmetric states must not feed it: a per-instance property (leads-to per VM slot)
+// is not invariant under swapping slots, and the edges between representatives would not be
+// transitions of the model.
 
 import type { PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
