@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `pkvm-check` command line. Each command lives in src/commands/; this file only wires them
 // and turns every failure into the exit codes of interface.md: usage and input errors are one
-// line on stderr and exit 2, anything unexpected is an internal error, exit 3.
+// line on stderr and exit 2, anything unexpected is an internal error, exit 3. A file that cannot
+// be written once the work is done (a full disk) is said as it is, and does not hide a failing
+// verdict: exit 1 stays 1, else 3.
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -13,11 +15,14 @@ import { faultsCommand } from "./commands/faults.js";
 import { listCommand } from "./commands/list.js";
 import { replayCommand } from "./commands/replay.js";
 import { reportCommand } from "./commands/report.js";
+import { installSignalHandlers } from "./io/interrupt.js";
+import { WriteError } from "./io/write-file.js";
 
 function oneLine(message: string): string {
   return message.trim().replace(/\s*\n\s*/g, "; ");
 }
 
+installSignalHandlers();
 try {
   await yargs(hideBin(process.argv))
     .scriptName("pkvm-check")
@@ -38,8 +43,8 @@ try {
 } catch (e) {
   const input = e instanceof InputError;
   const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`pkvm-check: ${input ? "" : "internal error: "}${oneLine(message)}\n`);
-  process.exitCode = input ? EXIT.INPUT : EXIT.INTERNAL;
+  process.stderr.write(`pkvm-check: ${input || e instanceof WriteError ? "" : "internal error: "}${oneLine(message)}\n`);
+  process.exitCode = input ? EXIT.INPUT : e instanceof WriteError && process.exitCode === EXIT.FAILED ? EXIT.FAILED : EXIT.INTERNAL;
 }
 // z3's WebAssembly keeps worker threads alive after the smt engine is done: end here. Writes to
 // pipes and files are synchronous on Linux, so nothing printed is lost.

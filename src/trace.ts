@@ -2,14 +2,14 @@
 // written back as JSON, and stored as counterexamples under names that never clobber a file.
 // Every malformed trace is an InputError naming the file and the field.
 
-import { createHash, randomBytes } from "node:crypto";
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ACTION_BY_NAME, type ActionDef, type Step } from "../model/actions.js";
 import { formatProt, makeArgs, parseProt, type ArgName, type Args } from "../model/args.js";
 import { InputError, type WorldConfig } from "../model/config.js";
 import { RETURNS, type Ret } from "../model/errno.js";
 import { BUILTIN_NAMES, builtinConfig, readJson, resolveConfig } from "./configs.js";
+import { makeDir, writeFileNew } from "./io/write-file.js";
 
 export const TRACE_FORMAT = "pkvm-trace/1";
 
@@ -219,24 +219,11 @@ export function traceId(t: Trace): string {
  * replaced: the name gets a numeric suffix instead.
  */
 export function writeCounterexample(dir: string, trace: Trace & { violation: Violation }): string {
-  mkdirSync(dir, { recursive: true });
-  const text = formatTrace(trace);
+  makeDir(dir);
   const base = `${trace.violation.property}-${traceId(trace)}`;
-  const tmp = join(dir, `.${base}.${randomBytes(6).toString("hex")}.tmp`);
-  writeFileSync(tmp, text);
-  try {
-    for (let n = 1; ; n++) {
-      const path = join(dir, n === 1 ? `${base}.json` : `${base}-${n}.json`);
-      // link(), unlike rename(), fails when the name exists: a concurrent writer's file survives.
-      try {
-        linkSync(tmp, path);
-        return path;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        if (readFileSync(path, "utf8") === text) return path;
-      }
-    }
-  } finally {
-    unlinkSync(tmp);
-  }
+  return writeFileNew(candidateNames(dir, base), formatTrace(trace));
+}
+
+function* candidateNames(dir: string, base: string): Generator<string> {
+  for (let n = 1; ; n++) yield join(dir, n === 1 ? `${base}.json` : `${base}-${n}.json`);
 }

@@ -22,6 +22,15 @@ export function traceFiles(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Reads every trace of the corpus and of the baseline, before the run: a malformed one is exit 2
+ * before any search, with nothing written (the replay reads them again, on its own thread).
+ */
+export function checkCorpus(files: readonly string[], baseline: readonly KnownFinding[]): void {
+  for (const f of files) readTrace(f);
+  for (const f of baseline) if (existsSync(f.trace)) readTrace(f.trace);
+}
+
 export function replayCorpus(files: readonly string[], baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
   const verdicts: Verdict[] = [];
   const warnings: string[] = [];

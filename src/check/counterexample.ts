@@ -6,7 +6,8 @@ import type { WorldConfig } from "../../model/config.js";
 import { MODEL_VERSION } from "../../model/version.js";
 import type { Finding } from "../../properties/property.js";
 import type { Engine } from "../engine.js";
-import { INITIAL_STEP, type Trace, type Violation } from "../trace.js";
+import { WriteError } from "../io/write-file.js";
+import { INITIAL_STEP, writeCounterexample, type Trace, type Violation } from "../trace.js";
 
 export interface Found {
   property: string;
@@ -35,4 +36,17 @@ export function counterexampleTrace(
     violation: { property: found.property, step: steps.length === 0 ? INITIAL_STEP : steps.length - 1, message: found.finding.message },
     meta: { ...meta, config: configName, model: MODEL_VERSION },
   };
+}
+
+/**
+ * The verdict's fields for a counterexample written under `out`: its file, or why it could not be
+ * written. A violation found stays a violation when the disk is full.
+ */
+export function savedCounterexample(out: string, trace: Trace & { violation: Violation }): { counterexample?: string; writeError?: string } {
+  try {
+    return { counterexample: writeCounterexample(out, trace) };
+  } catch (e) {
+    if (!(e instanceof WriteError)) throw e;
+    return { writeError: e.message };
+  }
 }

@@ -20,6 +20,8 @@ export interface ExploreRunOptions {
   /** Recorded in each counterexample's meta (the seeded fault's name). */
   fault?: string;
   progress: boolean;
+  /** Polled by the search: true stops it early (SIGINT / SIGTERM), with what it found so far. */
+  stopped?: () => boolean;
 }
 
 // What every engine run of `check` reports, whatever the engine: one verdict per property, the
@@ -43,6 +45,8 @@ export interface Verdict {
   message?: string;
   /** The counterexample's file, and its length in steps. */
   counterexample?: string;
+  /** Why the counterexample could not be written (a full disk, a link in the way). */
+  writeError?: string;
   steps?: number;
   known?: string;
   /** A temporal property's kind; absent for state and step properties. */

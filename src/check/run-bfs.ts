@@ -9,10 +9,9 @@ import { bfs } from "../explore/bfs.js";
 import { TemporalCheck } from "../explore/temporal-properties.js";
 import { progressReporter } from "../report/progress.js";
 import { matchKnown } from "./baseline.js";
-import { counterexampleTrace } from "./counterexample.js";
+import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
 import { temporalVerdicts } from "./run-temporal.js";
-import { writeCounterexample } from "../trace.js";
 
 export interface BfsRunOptions extends ExploreRunOptions {
   maxStates?: number;
@@ -31,6 +30,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     maxStates: o.maxStates,
     maxDepth: o.maxDepth,
     timeLimitMs: o.timeLimitMs,
+    stopped: o.stopped,
     known: (property, step) => (o.variant ? undefined : matchKnown(o.baseline, property, step?.action.name)),
     onProgress: o.progress ? progress.update : undefined,
     graph: temporal?.builder,
@@ -52,7 +52,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
       status: v.known ? "known" : "fail",
       known: v.known,
       message: v.finding.message,
-      counterexample: v.known ? undefined : writeCounterexample(o.out, trace),
+      ...(v.known ? {} : savedCounterexample(o.out, trace)),
       steps: trace.steps.length,
     });
   }

@@ -7,9 +7,8 @@ import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { randomExplore } from "../explore/random.js";
 import { progressReporter } from "../report/progress.js";
-import { writeCounterexample } from "../trace.js";
 import { maskKnown } from "./baseline.js";
-import { counterexampleTrace } from "./counterexample.js";
+import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
 
 export interface RandomRunOptions extends ExploreRunOptions {
@@ -34,6 +33,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     shard: o.shard,
     path: o.replayPath,
     keepGoing: o.keepGoing,
+    stopped: o.stopped,
     onProgress: o.progress
       ? (p) => progress.update({ states: p.distinctStates, depth: p.runs, elapsedMs: p.elapsedMs })
       : undefined,
@@ -55,7 +55,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     Object.assign(verdicts.find((x) => x.property === v.property)!, {
       status: "fail",
       message: v.finding.message,
-      counterexample: writeCounterexample(o.out, trace),
+      ...savedCounterexample(o.out, trace),
       steps: trace.steps.length,
     });
   }
@@ -65,8 +65,8 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     engine: "random",
     config: named.name,
     // Sampling never proves: a random run is complete when it ran its budget, not more.
-    complete: r.stopReason !== "time-limit",
-    stop: r.stopReason === "time-limit" ? "time-limit" : undefined,
+    complete: r.stopReason !== "time-limit" && r.stopReason !== "interrupted",
+    stop: r.stopReason === "time-limit" || r.stopReason === "interrupted" ? r.stopReason : undefined,
     stats: {
       seed: r.seed,
       runs: r.runs,

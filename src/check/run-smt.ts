@@ -7,11 +7,10 @@ import { World } from "../../model/world.js";
 import type { Property } from "../../properties/property.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
-import { writeCounterexample } from "../trace.js";
 import { formatReach } from "../smt/cti.js";
 import { bmc, closure, prove, shapeOf, SMT_FORMS, type Obligation } from "../smt/index.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
-import { counterexampleTrace } from "./counterexample.js";
+import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import type { EngineReport, Verdict } from "./report.js";
 import type { Fault } from "../faults/fault.js";
 
@@ -84,7 +83,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
       status: known ? "known" : "fail",
       known,
       message: v.replayed ?? `violated within ${v.depth} steps`,
-      counterexample: known ? undefined : writeCounterexample(o.out, trace),
+      ...(known ? {} : savedCounterexample(o.out, trace)),
       steps: v.steps.length,
     });
   }

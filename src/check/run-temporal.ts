@@ -11,7 +11,8 @@ import type { Engine } from "../engine.js";
 import type { BfsResult } from "../explore/bfs.js";
 import { doomedMessage, TemporalCheck, type TemporalViolation } from "../explore/temporal-properties.js";
 import { temporalViolations } from "../temporal-replay.js";
-import { INITIAL_STEP, writeCounterexample, type Trace, type Violation } from "../trace.js";
+import { INITIAL_STEP, type Trace, type Violation } from "../trace.js";
+import { savedCounterexample } from "./counterexample.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
 import type { Verdict } from "./report.js";
@@ -80,7 +81,7 @@ export function temporalVerdicts(
       status: known ? "known" : "fail",
       known,
       message: trace.violation.message,
-      counterexample: known ? undefined : writeCounterexample(o.out, trace),
+      ...(known ? {} : savedCounterexample(o.out, trace)),
       steps: trace.steps.length,
     };
   });

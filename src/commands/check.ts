@@ -2,25 +2,24 @@
 // then the regression corpus under counterexamples/. Every flag is validated before anything
 // runs, so that bad input (exit 2) writes nothing under counterexamples/.
 
-import { writeFileSync } from "node:fs";
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
-import { replayCorpus, traceFiles } from "../check/corpus.js";
+import { checkCorpus, traceFiles } from "../check/corpus.js";
+import { runOnThread, Stop } from "../check/engine-thread.js";
 import { failed, type EngineReport } from "../check/report.js";
-import { runBfs } from "../check/run-bfs.js";
-import { runRandom } from "../check/run-random.js";
-import { runSmtOnThread } from "../check/smt-worker.js";
 import { resolveConfig } from "../configs.js";
-import { maskRealModelFindings } from "../faults/known.js";
-import { faultLookup, faultOption } from "../faults/registry.js";
+import { faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
 import { sarifLog } from "../report/sarif.js";
 import { selectProperties, selectTemporal } from "../replay.js";
+import { onInterrupt, signalExitCode, type StopSignal } from "../io/interrupt.js";
+import { checkOutputDir, checkOutputFile } from "../io/output-path.js";
+import { WriteError, writeFileAtomic } from "../io/write-file.js";
 import { EXIT } from "./exit.js";
+import { checkRenderable } from "./output.js";
 import { writeItfNextTo } from "./export.js";
-import { checkOutputDir, checkOutputFile, writeOutput } from "./output.js";
 import { writeReportInto } from "./report.js";
 
 const ENGINES = ["bfs", "random", "smt"] as const;
@@ -145,8 +144,6 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     };
     const gate = argv.engine === undefined;
     const randomConfig = gate && argv.config === undefined ? (fault?.config ?? resolveConfig(GATE_RANDOM.config)) : named;
-    // Under a fault, the real model's known findings are masked: they are not the fault's doing.
-    const faulty = fault && { properties: maskRealModelFindings(properties, baseline), variant: fault.variant, fault: fault.name };
     const random = {
       seed: seedOf(argv.seed),
       runs: count(argv.runs, "runs") ?? (gate ? GATE_RANDOM.runs : undefined),
@@ -156,70 +153,91 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     };
     const smt = { bmcDepth: count(argv.bmc, "bmc"), timeoutMs: count(argv["smt-timeout"], "smt-timeout")! * 1000 };
     if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
+    // Every path this run writes, the corpus and the baseline are checked before any engine starts.
     checkOutputDir(argv.out, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
+    if (argv.itf || argv.html !== undefined) for (const c of new Set([named, randomConfig])) checkRenderable(c.config, c.name);
     const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
+    if (argv.corpus) checkCorpus(corpus, baseline);
 
+    const stop = new Stop();
+    let signal: StopSignal | undefined;
+    const release = onInterrupt((s) => {
+      signal = s;
+      stop.raise();
+    });
     const reports: EngineReport[] = [];
+    const notRun: string[] = [];
     const running = fault && !fault.smt ? chosen.filter((e) => e !== "smt") : chosen;
+    const job = { named, properties: properties.map((p) => p.id), temporal: temporal.map((p) => p.id), fault: fault?.name };
+    const common = { out: argv.out, baseline, allowInternal: argv["allow-internal"] };
     // The proofs take one core for a minute or two: they start first, on a thread of their own.
     let proofs: Promise<EngineReport[]> | undefined;
     if (running.includes("smt")) {
       if (!argv.json) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
       const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-      proofs = runSmtOnThread(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt, fault });
+      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt } }, stop);
     }
+    const explore = { ...common, keepGoing: argv["keep-going"], progress: !argv.json };
     for (const engine of running) {
-      if (engine === "bfs") {
-        reports.push(runBfs(named, {
-          properties,
-          out: argv.out,
-          keepGoing: argv["keep-going"],
-          allowInternal: argv["allow-internal"],
-          ...limits,
-          baseline,
-          progress: !argv.json,
-          temporal,
-          ...faulty,
-        }));
-      } else if (engine === "smt") {
+      if (engine === "smt") {
         reports.push(...(await proofs!));
+      } else if (stop.raised) {
+        notRun.push(engine);
+      } else if (engine === "bfs") {
+        reports.push(...(await runOnThread({ ...job, engine, options: { ...explore, ...limits } }, stop)));
       } else {
         if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
-        reports.push(runRandom(randomConfig, {
-          properties,
-          out: argv.out,
-          keepGoing: argv["keep-going"],
-          allowInternal: argv["allow-internal"],
-          timeLimitMs: limits.timeLimitMs,
-          ...random,
-          baseline,
-          progress: !argv.json,
-          temporal,
-          ...faulty,
-        }));
+        reports.push(...(await runOnThread({ ...job, named: randomConfig, engine, options: { ...explore, timeLimitMs: limits.timeLimitMs, ...random } }, stop)));
       }
     }
-    if (argv.corpus) reports.push(replayCorpus(corpus, baseline, faultLookup));
+    if (argv.corpus && stop.raised) notRun.push("corpus");
+    else if (argv.corpus) reports.push(...(await runOnThread({ ...job, properties: [], engine: "corpus", options: { files: corpus, baseline } }, stop)));
+    release();
+    if (signal) {
+      for (const r of reports) if (r.stop === "interrupted") r.stop = signal;
+      reports.push(interruptedReport(signal, notRun));
+    }
 
-    if (argv.junit) writeFileSync(argv.junit, junitXml(reports));
+    // A report that cannot be written does not hide what the run found: it is said on stderr
+    // and in the JSON, and the exit code stays 1 when something failed (3 when nothing else did).
+    const writeErrors = reports.flatMap((r) => r.verdicts.flatMap((v) => (v.writeError ? [v.writeError] : [])));
+    const attempt = (write: () => unknown) => {
+      try {
+        write();
+      } catch (e) {
+        if (!(e instanceof WriteError)) throw e;
+        writeErrors.push(e.message);
+      }
+    };
     const bad = reports.some((r) => failed(r, argv.strict)) || (argv["require-complete"] && reports.some((r) => !r.complete));
+    if (argv.junit) attempt(() => writeFileAtomic(argv.junit!, junitXml(reports)));
     const failures = reports.flatMap((r) => r.verdicts).filter((v) => v.status === "fail" && v.counterexample);
     for (const file of new Set(failures.map((v) => v.counterexample!))) {
-      if (argv.itf) writeItfNextTo(file, fault?.variant);
-      if (argv.html !== undefined) writeReportInto(argv.html, file, fault?.variant);
+      if (argv.itf) attempt(() => writeItfNextTo(file, fault?.variant));
+      if (argv.html !== undefined) attempt(() => writeReportInto(argv.html!, file, fault?.variant));
     }
+    const exitCode = () => (signal ? signalExitCode(signal) : bad ? EXIT.FAILED : writeErrors.length > 0 ? EXIT.INTERNAL : EXIT.OK);
     if (argv.sarif !== undefined) {
-      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: bad ? EXIT.FAILED : EXIT.OK });
-      writeOutput(argv.sarif, `${JSON.stringify(sarif, null, 2)}\n`, "--sarif");
+      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: exitCode() });
+      attempt(() => writeFileAtomic(argv.sarif!, `${JSON.stringify(sarif, null, 2)}\n`));
     }
+    for (const e of writeErrors) process.stderr.write(`pkvm-check: ${e}\n`);
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify({ ok: !bad, reports }, null, 2)}\n`);
+      const extra = { ...(signal ? { interrupted: signal } : {}), ...(writeErrors.length > 0 ? { writeErrors } : {}) };
+      process.stdout.write(`${JSON.stringify({ ok: exitCode() === EXIT.OK, ...extra, reports }, null, 2)}\n`);
     } else {
-      process.stdout.write(`${reports.map(formatCheck).join("\n")}\n${bad ? "check: FAILED" : "check: ok"}\n`);
+      const verdict = signal ? `check: INTERRUPTED by ${signal}, incomplete` : bad ? "check: FAILED" : writeErrors.length > 0 ? "check: FAILED to write its reports" : "check: ok";
+      process.stdout.write(`${reports.map(formatCheck).join("\n")}\n${verdict}\n`);
     }
-    process.exitCode = bad ? EXIT.FAILED : EXIT.OK;
+    process.exitCode = exitCode();
   },
 };
+
+/** The summary's mark of an interrupted run: a failing entry, and what was not run. */
+function interruptedReport(signal: StopSignal, notRun: readonly string[]): EngineReport {
+  const verdict = { property: "(run)", status: "fail" as const, message: `interrupted by ${signal}: the run is incomplete` };
+  return { engine: "interrupted", config: signal, complete: false, stop: signal, stats: { notRun: notRun.join(", ") || "none" }, verdicts: [verdict], warnings: [] };
+}

@@ -8,7 +8,9 @@ import { InputError } from "../../model/config.js";
 import type { ModelVariant } from "../engine.js";
 import { formatItf, itfPathFor } from "../report/itf.js";
 import { EXIT } from "./exit.js";
-import { checkOutputFile, failure, replayed, writeOutput } from "./output.js";
+import { checkOutputFile } from "../io/output-path.js";
+import { writeFileAtomic } from "../io/write-file.js";
+import { failure, replayed } from "./output.js";
 
 interface ExportArgs {
   trace: string;
@@ -20,7 +22,7 @@ interface ExportArgs {
 export function writeItfNextTo(counterexample: string, variant?: ModelVariant): string {
   const { result, states } = replayed(counterexample, variant);
   const file = itfPathFor(counterexample);
-  writeOutput(file, formatItf(result, states), "--itf");
+  writeFileAtomic(file, formatItf(result, states));
   return file;
 }
 
@@ -38,13 +40,14 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     const { result, states } = replayed(argv.trace);
     const text = formatItf(result, states);
     const verdict = result.ok ? "" : `: the trace ${failure(result)}`;
+    // Set before writing: a write that fails late keeps a failing trace's exit code 1.
+    process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
     if (argv.output === undefined) {
       process.stdout.write(text);
       if (verdict) process.stderr.write(`pkvm-check: ${argv.trace}${verdict}\n`);
     } else {
-      writeOutput(argv.output, text, "-o");
+      writeFileAtomic(argv.output, text);
       process.stdout.write(`wrote ${argv.output}${verdict}\n`);
     }
-    process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
   },
 };

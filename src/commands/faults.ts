@@ -9,7 +9,7 @@ import { caught, killMatrix } from "../faults/matrix.js";
 import { FAULTS, faultOption } from "../faults/registry.js";
 import { formatMatrix, matrixToJson } from "../faults/report.js";
 import { EXIT } from "./exit.js";
-import { checkOutputDir } from "./output.js";
+import { checkOutputDir } from "../io/output-path.js";
 
 interface FaultsArgs {
   json: boolean;

@@ -1,10 +1,8 @@
 // What `export`, `report` and check's --itf / --html / --sarif share: the replayed trace they
-// render, the files they write (checked before any work, so that a bad path is exit 2 with
-// nothing written), and the line that explains their exit code 1.
+// render, and the line that explains their exit code 1. Their files are checked before any work
+// (src/io/output-path.ts) and written through src/io/write-file.ts.
 
-import { statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { InputError } from "../../model/config.js";
+import { InputError, type WorldConfig } from "../../model/config.js";
 import type { ModelVariant } from "../engine.js";
 import { traceStates, type TraceStates } from "../report/view.js";
 import { replay, type ReplayResult } from "../replay.js";
@@ -16,30 +14,25 @@ export interface Replayed {
   states: TraceStates;
 }
 
+/**
+ * ITF and HTML render every state in full, a row per page and per guest frame: a world wider than
+ * this is refused before its states are computed (a 1 kB trace may declare 2^24 pages).
+ */
+export const MAX_RENDERED_ROWS = 1 << 16;
+
+export function checkRenderable(config: WorldConfig, where: string): void {
+  const frames = config.vms.reduce((n, v) => n + v.gfns, 0);
+  if (config.pages + frames > MAX_RENDERED_ROWS) {
+    throw new InputError(`${where}: ${config.pages} pages and ${frames} guest frames are too many to render (at most ${MAX_RENDERED_ROWS} in all)`);
+  }
+}
+
 /** A trace file read and replayed, its states kept (on a model variant: the states it checked). */
 export function replayed(file: string, variant?: ModelVariant): Replayed {
   const trace = readTrace(file);
+  checkRenderable(trace.config, `${file}: config`);
   const result = replay(trace, { variant });
   return { trace, result, states: traceStates(result.world, trace.steps.map((s) => s.step), variant) };
-}
-
-/** A file to write: its directory must exist, and it must not be a directory itself. */
-export function checkOutputFile(file: string, flag: string): void {
-  if (!statSync(dirname(file), { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`${flag} ${file}: no such directory ${dirname(file)}`);
-  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`${flag} ${file}: is a directory`);
-}
-
-/** A directory to write into: absent (it is created) or a directory. */
-export function checkOutputDir(dir: string, flag: string): void {
-  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) throw new InputError(`${flag} ${dir}: not a directory`);
-}
-
-export function writeOutput(file: string, text: string, flag: string): void {
-  try {
-    writeFileSync(file, text);
-  } catch (e) {
-    throw new InputError(`${flag} ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** Why a replayed trace is not ok: the line that explains exit code 1. */

@@ -1,13 +1,14 @@
 // `pkvm-check report TRACE [-o report.html]`: the trace as one self-contained HTML page (see
 // src/report/html.ts). Like export, the exit code is replay's, and the page is written either way.
 
-import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { CommandModule } from "yargs";
 import type { ModelVariant } from "../engine.js";
 import { htmlReport } from "../report/html.js";
 import { EXIT } from "./exit.js";
-import { checkOutputFile, failure, replayed, writeOutput } from "./output.js";
+import { checkOutputFile } from "../io/output-path.js";
+import { makeDir, writeFileAtomic } from "../io/write-file.js";
+import { failure, replayed } from "./output.js";
 
 interface ReportArgs {
   trace: string;
@@ -21,9 +22,9 @@ function htmlOf(file: string, variant?: ModelVariant) {
 
 /** `check --html DIR`: the report of a counterexample as DIR/<its name>.html; returns its path. */
 export function writeReportInto(dir: string, counterexample: string, variant?: ModelVariant): string {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const file = join(dir, `${basename(counterexample).replace(/\.json$/, "")}.html`);
-  writeOutput(file, htmlOf(counterexample, variant).html, "--html");
+  writeFileAtomic(file, htmlOf(counterexample, variant).html);
   return file;
 }
 
@@ -38,8 +39,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const out = argv.output ?? `${basename(argv.trace).replace(/\.json$/, "")}.html`;
     checkOutputFile(out, "-o");
     const { result, html } = htmlOf(argv.trace);
-    writeOutput(out, html, "-o");
-    process.stdout.write(`wrote ${out}${result.ok ? "" : `: the trace ${failure(result)}`}\n`);
+    // Set before writing: a write that fails late keeps a failing trace's exit code 1.
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
+    writeFileAtomic(out, html);
+    process.stdout.write(`wrote ${out}${result.ok ? "" : `: the trace ${failure(result)}`}\n`);
   },
 };

@@ -36,6 +36,8 @@ export interface BfsOptions {
   graph?: EdgeSink;
   /** Search from this state instead of the config's initial one (replaying an AG EF claim). */
   from?: Uint32Array;
+  /** Polled once per state expanded: true ends the search ("interrupted"), e.g. on SIGINT. */
+  stopped?: () => boolean;
 }
 
 export interface BfsProgress {
@@ -55,7 +57,7 @@ export interface BfsViolation {
   path: number[];
 }
 
-export type StopReason = "complete" | "violation" | "max-states" | "max-depth" | "time-limit";
+export type StopReason = "complete" | "violation" | "max-states" | "max-depth" | "time-limit" | "interrupted";
 
 export interface BfsResult {
   stop: StopReason;
@@ -174,6 +176,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       break;
     }
     for (let q = 0; q < level.length; q++) {
+      if (opts.stopped?.()) {
+        stop = "interrupted";
+        break outer;
+      }
       const from = level.read(q, pre.s);
       post.s.set(pre.s);
       for (let a = 0; a < alphabet.length; a++) {

@@ -33,6 +33,8 @@ export interface RandomOptions {
   /** After a violation, go on without the violated property instead of stopping. */
   keepGoing?: boolean;
   onProgress?: (p: RandomProgress) => void;
+  /** Polled before every run, and during shrinking: true ends the search ("interrupted"), e.g. on SIGINT. */
+  stopped?: () => boolean;
   /** Called with the words of every distinct state that passed the checks (valid only during the call). */
   onNewState?: (s: Uint32Array) => void;
 }
@@ -58,7 +60,7 @@ export interface RandomViolation {
   properties: string[];
 }
 
-export type RandomStopReason = "complete" | "violation" | "time-limit";
+export type RandomStopReason = "complete" | "violation" | "time-limit" | "interrupted";
 
 export interface RandomResult {
   /** The seed fast-check ran with: the shard's (see shardSeed). */
@@ -143,7 +145,7 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[],
     violations.push({ property: property.id, finding, ...trace, seed, path, maxSteps, properties: live.map((p) => p.id) });
     live = live.filter((p) => p !== property);
     ex.setProperties(live);
-    if (!opts.keepGoing) stop = "violation";
+    if (!opts.keepGoing && stop === "complete") stop = "violation";
   };
 
   ex.setProperties(live);
@@ -153,6 +155,7 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[],
   while (stop === "complete" && (live.length > 0 || opts.properties.length === 0)) {
     let shrinking = false;
     const property = fc.property(arbitrary, (input) => {
+      if (opts.stopped?.()) throw new fc.PreconditionFailure(true);
       if (!shrinking) {
         if (Date.now() > deadline) throw new fc.PreconditionFailure(true);
         if (++runs % PROGRESS_EVERY === 0) opts.onProgress?.(progress());
@@ -166,7 +169,7 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[],
       return !failed;
     });
     const details = fc.check(property, { seed, numRuns: opts.runs ?? DEFAULT_RUNS, path: opts.path, endOnFailure: opts.path !== undefined });
-    if (details.interrupted) stop = "time-limit";
+    if (details.interrupted) stop = opts.stopped?.() ? "interrupted" : "time-limit";
     if (!details.failed) break;
 
     const run: Trace = { steps: [], returns: [] };

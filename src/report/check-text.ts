@@ -12,7 +12,9 @@ export function formatCheck(r: EngineReport): string {
   const width = Math.max(0, ...r.verdicts.map((v) => v.property.length));
   for (const v of r.verdicts) {
     const detail = v.status !== "pass" && v.message ? `  ${v.message}` : "";
-    const where = v.counterexample ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}` : "";
+    const where = v.counterexample
+      ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}`
+      : v.writeError ? `  (counterexample not written: ${v.writeError})` : "";
     const known = v.known ? ` ${v.known}` : "";
     const kind = v.kind ? ` [${v.kind}]` : "";
     lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${kind}${detail}${where}`);

@@ -10,7 +10,6 @@
 // included: the host stage-2 maps device memory too), so that an ITF trace can be read back into
 // exactly the model's states.
 
-import { writeFileSync } from "node:fs";
 import { formatProt, makeArgs, type ArgName } from "../../model/args.js";
 import { Contents, GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../../model/state.js";
 import type { ReplayResult } from "../replay.js";
@@ -167,8 +166,4 @@ export function formatItf(r: ReplayResult, ts: TraceStates): string {
   const top = Object.entries(head).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
   const tail = loop === undefined ? "" : `,\n"loop": ${JSON.stringify(loop)}`;
   return `{\n${top.join(",\n")},\n"states": [\n${(states as unknown[]).map((s) => JSON.stringify(s)).join(",\n")}\n]${tail}\n}\n`;
-}
-
-export function writeItf(file: string, r: ReplayResult, ts: TraceStates): void {
-  writeFileSync(file, formatItf(r, ts));
 }
