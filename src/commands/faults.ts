@@ -3,7 +3,8 @@
 // when a fault escapes every engine: the checker is blind to that bug.
 
 import type { CommandModule } from "yargs";
-import { DEFAULT_BASELINE, readBaseline } from "../check/baseline.js";
+import { readBaseline } from "../check/baseline.js";
+import { baselineOf, findProject } from "../check/project.js";
 import { DEFAULT_BUDGET } from "../faults/kill.js";
 import { caught, killMatrix } from "../faults/matrix.js";
 import { FAULTS, faultOption } from "../faults/registry.js";
@@ -16,7 +17,7 @@ interface FaultsArgs {
   out: string;
   fault?: string[];
   list: boolean;
-  baseline: string;
+  baseline?: string;
 }
 
 export const faultsCommand: CommandModule<object, FaultsArgs> = {
@@ -28,7 +29,7 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
       .option("out", { type: "string", default: "counterexamples", describe: "directory for each fault's regression trace" })
       .option("fault", { type: "string", array: true, describe: "run only these faults" })
       .option("list", { type: "boolean", default: false, describe: "list the faults, run nothing" })
-      .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the real model's known findings, never credited to a fault" }),
+      .option("baseline", { type: "string", describe: "the real model's known findings, never credited to a fault (default: the project's, see pkvm-check.json)" }),
   handler: async (argv) => {
     const faults = argv.fault ? argv.fault.flatMap((n) => n.split(",")).map((n) => faultOption(n)!) : FAULTS;
     if (argv.list) {
@@ -37,7 +38,8 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
       return;
     }
     checkOutputDir(argv.out, "--out");
-    const baseline = readBaseline(argv.baseline);
+    const { file, required } = baselineOf(findProject(process.cwd()), argv.baseline);
+    const baseline = readBaseline(file, required);
     const t0 = Date.now();
     const rows = await killMatrix(faults, {
       budget: DEFAULT_BUDGET,
