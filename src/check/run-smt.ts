@@ -54,7 +54,7 @@ async function proveShowing(opts: ProofOptions, progress: boolean): Promise<Proo
  * host_force_reclaim_page_guest, in a check with a quarter of the budget); this is four times
  * that, so that the gate passes with margin, on any machine, at any load.
  */
-export const SMT_RLIMIT = 12_000_000;
+export const SMT_RLIMIT = 15_000_000;
 
 /** Proved when its obligations and those of every invariant its proof assumes are. */
 function proofVerdict(id: string, obligations: readonly Obligation[], baseline: readonly KnownFinding[]): Verdict {

@@ -71,6 +71,9 @@ interface CheckArgs {
  */
 const GATE_SMT = ["host-cannot-access-guest", "guest-cannot-access-host"];
 
+/** The version of `check --json`'s document (schemas/check-report.schema.json). */
+const CHECK_JSON_VERSION = 1;
+
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
 const GATE_RANDOM = { config: "wide", runs: 3000 };
 
@@ -219,19 +222,20 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     }
     if (argv.corpus) reports.push(replayCorpus(corpus, baseline, faultLookup));
 
-    if (argv.junit) writeFileSync(argv.junit, junitXml(reports));
-    const bad = reports.some((r) => failed(r, { strict: argv.strict, allowUnproved: argv["allow-unproved"] })) || (argv["require-complete"] && reports.some((r) => !r.complete));
+    const failOn = { strict: argv.strict, allowUnproved: argv["allow-unproved"] };
+    if (argv.junit) writeFileSync(argv.junit, junitXml(reports, failOn));
+    const bad = reports.some((r) => failed(r, failOn)) || (argv["require-complete"] && reports.some((r) => !r.complete));
     const failures = reports.flatMap((r) => r.verdicts).filter((v) => v.status === "fail" && v.counterexample);
     for (const file of new Set(failures.map((v) => v.counterexample!))) {
       if (argv.itf) writeItfNextTo(file, fault?.variant);
       if (argv.html !== undefined) writeReportInto(argv.html, file, fault?.variant);
     }
     if (argv.sarif !== undefined) {
-      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: bad ? EXIT.FAILED : EXIT.OK });
+      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: bad ? EXIT.FAILED : EXIT.OK, root: project.root });
       writeOutput(argv.sarif, `${JSON.stringify(sarif, null, 2)}\n`, "--sarif");
     }
     if (argv.json) {
-      process.stdout.write(`${JSON.stringify({ ok: !bad, reports }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ version: CHECK_JSON_VERSION, ok: !bad, reports }, null, 2)}\n`);
     } else {
       process.stdout.write(`${reports.map(formatCheck).join("\n")}\n${bad ? "check: FAILED" : "check: ok"}\n`);
     }
