@@ -82,7 +82,10 @@ describe("exit 2: bad input or usage, one line naming the file and the field, no
     ["check --max-states abc", [...tiny, "--max-states", "abc"], "--max-states: expected a positive integer, got NaN"],
     ["check --max-states 0", [...tiny, "--max-states", "0"], "--max-states: expected a positive integer, got 0"],
     ["check --engine nope", ["check", "--engine", "nope"], '--engine: unknown engine "nope" (known: bfs, random, smt)'],
-    ["check --seed x", ["check", "--engine", "random", "--seed", "x"], '--seed: expected a non-negative 32-bit integer or "random", got "x"'],
+    ["check --seed x", ["check", "--engine", "random", "--seed", "x"], '--seed: expected a 32-bit integer (-2147483648 .. 4294967295) or "random", got "x"'],
+    ["check --baseline: a missing file", [...tiny, "--baseline", "nope.json"], "nope.json: cannot read: no such known-findings baseline"],
+    ["check: a project file with an unknown key", tiny, /^pkvm-check: .*pkvm-check\.json: corpos: unknown key \(known: baseline, corpus\)\n$/, (cwd) => writeFileSync(join(cwd, "pkvm-check.json"), '{"corpos": "x"}')],
+    ["check: a project file's baseline missing", tiny, /^pkvm-check: .*findings\/known-findings\.json: cannot read: no such known-findings baseline\n$/, (cwd) => writeFileSync(join(cwd, "pkvm-check.json"), '{"baseline": "findings/known-findings.json"}')],
     ["check --shard 3/2", ["check", "--engine", "random", "--shard", "3/2"], '--shard: expected I/N with 0 <= I < N, got "3/2"'],
     ["check --config nope", ["check", "--config", "nope"], "nope: neither a built-in config (tiny, default, wide) nor a file"],
     ["check --property nope", [...tiny, "--property", "nope"], /^pkvm-check: property "nope": unknown \(known: /],
@@ -123,7 +126,7 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
   });
 
   it("check: 1 on a new violation, and --itf, --html, --sarif write their files", () => {
-    const r = cli([...tiny, "--baseline", NO_BASELINE, "--itf", "--html", "html", "--sarif", "check.sarif"]);
+    const r = cli([...tiny, "--baseline", NO_BASELINE, "--itf", "--html", "html", "--sarif", "check.sarif"], (cwd) => writeFileSync(join(cwd, NO_BASELINE), "[]"));
     expect(r.code).toBe(1);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("check: FAILED");
     const cex = r.files.find((f) => /^counterexamples\/no-hyp-panic-[0-9a-f]{12}\.json$/.test(f))!;
