@@ -170,6 +170,18 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
     expect([r.code, JSON.parse(r.stdout).ok]).toEqual([1, false]);
   });
 
+  it("check --shard: every seed it prints, --seed takes: the base seed with the shard, or the shard's own seed alone", () => {
+    const random = ["check", "--config", "tiny", "--engine", "random", "--runs", "30", "--json", "--no-corpus"];
+    const sharded = cli([...random, "--seed", "42", "--shard", "1/4", "--progress"]);
+    expect(sharded.stderr).toContain("random: seed 42, shard 1/4\n");
+    const stats = JSON.parse(sharded.stdout).reports[0].stats;
+    expect(stats).toMatchObject({ seed: 42, shard: "1/4" });
+    expect(stats.shardSeed).toBeLessThan(0); // this shard's seed prints negative: fast-check's seeds are signed
+    const again = JSON.parse(cli([...random, "--seed", "42", "--shard", "1/4"]).stdout).reports[0].stats;
+    const alone = JSON.parse(cli([...random, "--seed", String(stats.shardSeed)]).stdout).reports[0].stats;
+    for (const s of [again, alone]) expect([s.steps, s.distinctStates]).toEqual([stats.steps, stats.distinctStates]);
+  });
+
   it("list: 0", () => {
     expect(cli(["list"]).code).toBe(0);
   });

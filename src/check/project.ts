@@ -7,7 +7,7 @@
 // Paths given on the command line stay relative to the working directory, as a shell user means.
 
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../../model/config.js";
 import { builtinConfig, readJson } from "../configs.js";
 
@@ -44,6 +44,12 @@ function readProjectFile(file: string): Partial<typeof DEFAULTS> {
   return x as Partial<typeof DEFAULTS>;
 }
 
+/** A path as the user reads it best: relative to the working directory when under it. */
+function shown(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? path : rel;
+}
+
 /** The project `check` runs in, from the working directory and the --config argument. */
 export function findProject(cwd: string, config?: string): Project {
   const file = projectFileAbove(cwd);
@@ -53,9 +59,9 @@ export function findProject(cwd: string, config?: string): Project {
   return {
     root,
     file,
-    baseline: join(root, named.baseline ?? DEFAULTS.baseline),
+    baseline: shown(cwd, join(root, named.baseline ?? DEFAULTS.baseline)),
     baselineNamed: named.baseline !== undefined,
-    corpus: join(root, named.corpus ?? DEFAULTS.corpus),
+    corpus: shown(cwd, join(root, named.corpus ?? DEFAULTS.corpus)),
   };
 }
 

@@ -26,6 +26,8 @@ export interface SmtRunOptions {
   timeoutMs: number;
   /** Depth of the bounded model check; none when undefined. */
   bmcDepth?: number;
+  /** Per query of the bounded model check, wall-clock. */
+  bmcTimeoutMs: number;
   allowInternal: boolean;
   /** A seeded fault: its SMT twin is proved over the transitions it changes. */
   fault?: Fault;
@@ -101,7 +103,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
 
   const world = new World(named.config);
   const engine = new Engine(world, o.fault?.variant);
-  const r = await bmc(world, o.bmcDepth, { properties: ids, allowInternal: o.allowInternal, timeoutMs: o.timeoutMs * 6, fault });
+  const r = await bmc(world, o.bmcDepth, { properties: ids, allowInternal: o.allowInternal, timeoutMs: o.bmcTimeoutMs, fault });
   const verdicts: Verdict[] = ids.map((id) => ({
     property: id,
     status: "bounded",

@@ -57,7 +57,7 @@ interface CheckArgs {
   shard?: string;
   "replay-path"?: string;
   bmc?: number;
-  "smt-timeout": number;
+  "smt-timeout"?: number;
   "smt-rlimit": number;
   "allow-unproved": boolean;
   fault?: string;
@@ -143,7 +143,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" })
       .option("bmc", { type: "number", describe: "smt engine: also model-check the config itself up to this many steps" })
       .option("smt-rlimit", { type: "number", default: SMT_RLIMIT, describe: "smt engine: z3 resource units per proof obligation, the same on a loaded machine as on an idle one (0: none, --smt-timeout bounds each check)" })
-      .option("smt-timeout", { type: "number", default: 600, describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit" })
+      .option("smt-timeout", { type: "number", describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit (default 600); --bmc: six times this per query (default 30)" })
       .option("allow-unproved", { type: "boolean", default: false, describe: "pass although a proof asked for did not complete (a counterexample to induction, obligations unknown)" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: async (argv) => {
@@ -171,7 +171,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       shard: shardOf(argv.shard),
       replayPath: argv["replay-path"],
     };
-    const smt = { bmcDepth: count(argv.bmc, "bmc"), rlimit: argv["smt-rlimit"] === 0 ? undefined : count(argv["smt-rlimit"], "smt-rlimit"), timeoutMs: count(argv["smt-timeout"], "smt-timeout")! * 1000 };
+    const smtTimeout = count(argv["smt-timeout"], "smt-timeout");
+    const smt = {
+      bmcDepth: count(argv.bmc, "bmc"),
+      rlimit: argv["smt-rlimit"] === 0 ? undefined : count(argv["smt-rlimit"], "smt-rlimit"),
+      timeoutMs: (smtTimeout ?? 600) * 1000,
+      // The bounded model check is not bounded by rlimit: its queries keep their wall-clock limit.
+      bmcTimeoutMs: (smtTimeout ?? 30) * 6000,
+    };
     if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
     if (argv.out !== undefined) checkOutputDir(argv.out, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
