@@ -144,6 +144,14 @@ describe("check --sarif", { timeout: 300_000 }, () => {
     expect(rule.help.text).toContain("pkvm-check check --property host-cannot-access-guest");
   });
 
+  it("documents every property's rule by its module's header comment", () => {
+    const log = sarifLog([], { properties: PROPERTIES, strict: false, exitCode: 0, root: ROOT }) as any;
+    for (const rule of log.runs[0].tool.driver.rules) {
+      expect(rule.fullDescription.text, rule.id).toMatch(/^[A-Z][^\n]{40,}$/);
+      expect(rule.help.text.startsWith(rule.fullDescription.text), rule.id).toBe(true);
+    }
+  });
+
   it("a corpus trace that violates on the real model: located at its file's first line (no step recorded)", () => {
     const corpus: EngineReport = {
       engine: "corpus",

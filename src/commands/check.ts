@@ -180,7 +180,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       bmcTimeoutMs: (smtTimeout ?? 30) * 6000,
     };
     if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
-    if (argv.out !== undefined) checkOutputDir(argv.out, "--out");
+    checkOutputDir(argv.out ?? corpusDir, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");

@@ -1,5 +1,6 @@
 // A property's documentation is the header comment of its module (properties/README.md asks
-// every property to open with one); reporters show it as a rule's full description and help.
+// every property to open with one); the SARIF report shows it as a rule's full description and
+// help.
 
 import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
