@@ -9,6 +9,8 @@ import { isTemporal, type Property, type TemporalProperty } from "./property.js"
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SKIP = new Set(["registry", "property"]);
+/** Each property's module: its header comment is the property's documentation. */
+const FILES = new Map<string, string>();
 
 async function load(): Promise<{ props: Property[]; temporal: TemporalProperty[] }> {
   const files = readdirSync(here).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith(".d.ts") && !f.endsWith(".test.ts"));
@@ -25,6 +27,7 @@ async function load(): Promise<{ props: Property[]; temporal: TemporalProperty[]
     if (isTemporal(p)) temporal.push(p);
     else if (p.checkState || p.checkStep) props.push(p);
     else throw new Error(`properties/${f}: a Property needs checkState or checkStep`);
+    FILES.set(p.id, `${here}/${f}`);
   }
   const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
   return { props: props.sort(byId), temporal: temporal.sort(byId) };
@@ -37,6 +40,11 @@ export const PROPERTIES: readonly Property[] = loaded.props;
 
 /** The temporal properties: only the exhaustive search checks them, on its state graph. */
 export const TEMPORAL_PROPERTIES: readonly TemporalProperty[] = loaded.temporal;
+
+/** The file of the module that defines the property (TypeScript or the compiled JavaScript). */
+export function propertyFile(id: string): string | undefined {
+  return FILES.get(id);
+}
 
 export function propertyById(id: string): Property | undefined {
   return PROPERTIES.find((p) => p.id === id);

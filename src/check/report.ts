@@ -37,7 +37,12 @@ export type Status =
   /** Violated, but a known finding of the baseline. */
   | "known"
   /** Not checked by this engine (a temporal property outside the exhaustive search); `message` says why. */
-  | "skipped";
+  | "skipped"
+  /**
+   * A proof asked for that did not complete: a counterexample to induction, or obligations z3
+   * left open (unknown). Fails the gate unless --allow-unproved: it is not a proof.
+   */
+  | "unproved";
 
 export interface Verdict {
   property: string;
@@ -51,6 +56,16 @@ export interface Verdict {
   known?: string;
   /** A temporal property's kind; absent for state and step properties. */
   kind?: TemporalProperty["kind"];
+  /** An unproved proof: the obligations it rests on that were not proved. */
+  open?: OpenObligation[];
+}
+
+/** A proof obligation left open: a counterexample to induction, or z3's "unknown" and why. */
+export interface OpenObligation {
+  transition: string;
+  goal: string;
+  verdict: "cti" | "unknown";
+  reason?: string;
 }
 
 export interface EngineReport {
@@ -69,8 +84,16 @@ export interface EngineReport {
   obligations?: readonly Obligation[];
 }
 
-export function failed(r: EngineReport, strict: boolean): boolean {
-  return r.verdicts.some((v) => v.status === "fail" || (strict && v.status === "known"));
+/** What fails the gate besides new violations. */
+export interface FailOn {
+  /** Known findings (--strict). */
+  strict: boolean;
+  /** Not a proof that did not complete (--allow-unproved). */
+  allowUnproved: boolean;
+}
+
+export function failed(r: EngineReport, on: FailOn): boolean {
+  return r.verdicts.some((v) => v.status === "fail" || (on.strict && v.status === "known") || (!on.allowUnproved && v.status === "unproved"));
 }
 
 /**

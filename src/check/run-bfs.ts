@@ -7,7 +7,7 @@ import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { bfs } from "../explore/bfs.js";
 import { TemporalCheck } from "../explore/temporal-properties.js";
-import { progressReporter } from "../report/progress.js";
+import { rate, rssMiB, statusLine } from "../report/progress.js";
 import { matchKnown } from "./baseline.js";
 import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
@@ -22,7 +22,7 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
   const steps = alphabet(world, { allowInternal: o.allowInternal });
-  const progress = progressReporter(`bfs ${named.name}`);
+  const progress = statusLine(`bfs ${named.name}`);
   const temporal = o.temporal?.length ? new TemporalCheck(world, o.temporal) : undefined;
   const r = bfs(engine, steps, {
     properties: o.properties,
@@ -32,7 +32,9 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     timeLimitMs: o.timeLimitMs,
     stopped: o.stopped,
     known: (property, step) => (o.variant ? undefined : matchKnown(o.baseline, property, step?.action.name)),
-    onProgress: o.progress ? progress.update : undefined,
+    onProgress: o.progress
+      ? (p) => progress.update(p.elapsedMs, `${p.states} states, queue ${p.queue}, depth ${p.depth}, ${rate(p.states, p.elapsedMs)} states/s, ${rssMiB()} MiB`)
+      : undefined,
     graph: temporal?.builder,
   });
   progress.done();

@@ -6,7 +6,7 @@ import { alphabet } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { randomExplore } from "../explore/random.js";
-import { progressReporter } from "../report/progress.js";
+import { rate, rssMiB, statusLine } from "../report/progress.js";
 import { maskKnown } from "./baseline.js";
 import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
@@ -23,7 +23,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
   const steps = alphabet(world, { allowInternal: o.allowInternal });
-  const progress = progressReporter(`random ${named.name} seed ${o.seed}`);
+  const progress = statusLine(`random ${named.name} seed ${o.seed}`);
   const r = randomExplore(engine, steps, {
     properties: o.variant ? o.properties : maskKnown(o.properties, o.baseline),
     seed: o.seed,
@@ -35,7 +35,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     keepGoing: o.keepGoing,
     stopped: o.stopped,
     onProgress: o.progress
-      ? (p) => progress.update({ states: p.distinctStates, depth: p.runs, elapsedMs: p.elapsedMs })
+      ? (p) => progress.update(p.elapsedMs, `${p.runs} runs, ${p.stepsRun} steps, ${p.distinctStates} distinct states, ${rate(p.stepsRun, p.elapsedMs)} steps/s, ${rssMiB()} MiB`)
       : undefined,
   });
   progress.done();
@@ -68,7 +68,9 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     complete: r.stopReason !== "time-limit" && r.stopReason !== "interrupted",
     stop: r.stopReason === "time-limit" || r.stopReason === "interrupted" ? r.stopReason : undefined,
     stats: {
-      seed: r.seed,
+      // The base seed and the shard reproduce this run; the shard's own seed alone does too.
+      seed: o.seed,
+      ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}`, shardSeed: r.seed } : {}),
       runs: r.runs,
       steps: r.stepsRun,
       distinctStates: r.distinctStates,

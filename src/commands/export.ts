@@ -16,11 +16,12 @@ interface ExportArgs {
   trace: string;
   itf: boolean;
   output?: string;
+  fault?: string;
 }
 
 /** `check --itf`: the ITF of a counterexample, next to it; returns its path. */
 export function writeItfNextTo(counterexample: string, variant?: ModelVariant): string {
-  const { result, states } = replayed(counterexample, variant);
+  const { result, states } = replayed(counterexample, { variant });
   const file = itfPathFor(counterexample);
   writeFileAtomic(file, formatItf(result, states));
   return file;
@@ -33,11 +34,12 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .positional("trace", { type: "string", demandOption: true, describe: "a pkvm-trace/1 file" })
       .option("itf", { type: "boolean", default: false, describe: "the Informal Trace Format (ADR-015), with Quint's mbt:: action metadata" })
-      .option("output", { alias: "o", type: "string", describe: "write to this file (default: stdout)" }),
+      .option("output", { alias: "o", type: "string", describe: "write to this file (default: stdout)" })
+      .option("fault", { type: "string", describe: "replay under this seeded fault (default: the trace's meta.fault, else the real model)" }),
   handler: (argv) => {
     if (!argv.itf) throw new InputError("export: choose a format: --itf");
     if (argv.output !== undefined) checkOutputFile(argv.output, "-o");
-    const { result, states } = replayed(argv.trace);
+    const { result, states } = replayed(argv.trace, { fault: argv.fault });
     const text = formatItf(result, states);
     const verdict = result.ok ? "" : `: the trace ${failure(result)}`;
     // Set before writing: a write that fails late keeps a failing trace's exit code 1.

@@ -7,6 +7,7 @@ import type { ModelVariant } from "../engine.js";
 import { traceStates, type TraceStates } from "../report/view.js";
 import { replay, type ReplayResult } from "../replay.js";
 import { readTrace, type Trace } from "../trace.js";
+import { faultByName, faultOption } from "../faults/registry.js";
 
 export interface Replayed {
   trace: Trace;
@@ -27,9 +28,26 @@ export function checkRenderable(config: WorldConfig, where: string): void {
   }
 }
 
-/** A trace file read and replayed, its states kept (on a model variant: the states it checked). */
-export function replayed(file: string, variant?: ModelVariant): Replayed {
+/**
+ * The model a trace replays on: the --fault flag's seeded fault, else the one its meta.fault
+ * records (a fault's counterexample shows its violation only under that fault), else the real model.
+ */
+export function modelOf(trace: Trace, fault: string | undefined): ModelVariant | undefined {
+  if (fault !== undefined) return faultOption(fault)!.variant;
+  const recorded = trace.meta?.fault;
+  if (recorded === undefined) return undefined;
+  const found = typeof recorded === "string" ? faultByName(recorded) : undefined;
+  if (!found) throw new InputError(`${trace.file}: meta.fault: unknown seeded fault ${JSON.stringify(recorded)} (pkvm-check faults --list names them)`);
+  return found.variant;
+}
+
+/**
+ * A trace file read and replayed, its states kept, on the model modelOf() chooses (`variant`
+ * given: that one, as check does under its own --fault).
+ */
+export function replayed(file: string, o: { variant?: ModelVariant; fault?: string } = {}): Replayed {
   const trace = readTrace(file);
+  const variant = o.variant ?? modelOf(trace, o.fault);
   checkRenderable(trace.config, `${file}: config`);
   const result = replay(trace, { variant });
   return { trace, result, states: traceStates(result.world, trace.steps.map((s) => s.step), variant) };

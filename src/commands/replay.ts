@@ -5,7 +5,7 @@ import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import { parseWatch, replayText } from "../report/diff.js";
 import { replay, replayToJson } from "../replay.js";
-import { faultOption } from "../faults/registry.js";
+import { modelOf } from "./output.js";
 import { readTrace } from "../trace.js";
 import { EXIT } from "./exit.js";
 
@@ -26,15 +26,15 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print one JSON document on stdout" })
       .option("diff", { type: "boolean", default: false, describe: "after each step, show only what it changed" })
       .option("watch", { type: "string", array: true, describe: "follow a page (PFN) or a guest frame (VM:GFN) through the trace" })
-      .option("fault", { type: "string", describe: "replay under this seeded fault (pkvm-check faults --list) instead of the real model" }),
+      .option("fault", { type: "string", describe: "replay under this seeded fault (pkvm-check faults --list); default: each trace's meta.fault, else the real model" }),
   handler: (argv) => {
     if (argv.json && (argv.diff || argv.watch)) throw new InputError("--diff and --watch are text views: not with --json");
     const watches = (argv.watch ?? []).map(parseWatch);
-    const variant = faultOption(argv.fault)?.variant;
-    const results = argv.traces.map(readTrace).map((t) => replay(t, { variant }));
+    const runs = argv.traces.map(readTrace).map((t) => ({ t, variant: modelOf(t, argv.fault) }));
+    const results = runs.map(({ t, variant }) => replay(t, { variant }));
     const out = argv.json
       ? JSON.stringify({ traces: results.map(replayToJson) }, null, 2)
-      : results.map((r) => replayText(r, { diff: argv.diff, watches })).join("\n\n");
+      : results.map((r, i) => replayText(r, { diff: argv.diff, watches, variant: runs[i].variant })).join("\n\n");
     process.stdout.write(`${out}\n`);
     process.exitCode = results.every((r) => r.ok) ? EXIT.OK : EXIT.FAILED;
   },

@@ -13,10 +13,11 @@ import { failure, replayed } from "./output.js";
 interface ReportArgs {
   trace: string;
   output?: string;
+  fault?: string;
 }
 
-function htmlOf(file: string, variant?: ModelVariant) {
-  const { trace, result, states } = replayed(file, variant);
+function htmlOf(file: string, o: { variant?: ModelVariant; fault?: string }) {
+  const { trace, result, states } = replayed(file, o);
   return { result, html: htmlReport(result, states, trace.configName) };
 }
 
@@ -24,7 +25,7 @@ function htmlOf(file: string, variant?: ModelVariant) {
 export function writeReportInto(dir: string, counterexample: string, variant?: ModelVariant): string {
   makeDir(dir);
   const file = join(dir, `${basename(counterexample).replace(/\.json$/, "")}.html`);
-  writeFileAtomic(file, htmlOf(counterexample, variant).html);
+  writeFileAtomic(file, htmlOf(counterexample, { variant }).html);
   return file;
 }
 
@@ -34,11 +35,12 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y) =>
     y
       .positional("trace", { type: "string", demandOption: true, describe: "a pkvm-trace/1 file" })
-      .option("output", { alias: "o", type: "string", describe: "the HTML file (default: the trace's name with .html, here)" }),
+      .option("output", { alias: "o", type: "string", describe: "the HTML file (default: the trace's name with .html, here)" })
+      .option("fault", { type: "string", describe: "replay under this seeded fault (default: the trace's meta.fault, else the real model)" }),
   handler: (argv) => {
     const out = argv.output ?? `${basename(argv.trace).replace(/\.json$/, "")}.html`;
     checkOutputFile(out, "-o");
-    const { result, html } = htmlOf(argv.trace);
+    const { result, html } = htmlOf(argv.trace, { fault: argv.fault });
     // Set before writing: a write that fails late keeps a failing trace's exit code 1.
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
     writeFileAtomic(out, html);

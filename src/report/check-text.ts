@@ -3,7 +3,7 @@
 
 import type { EngineReport } from "../check/report.js";
 
-const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding", skipped: "skipped" } as const;
+const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding", skipped: "skipped", unproved: "NOT PROVED" } as const;
 
 export function formatCheck(r: EngineReport): string {
   const lines = [`== ${r.engine} on ${r.config}`];
