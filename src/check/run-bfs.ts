@@ -20,7 +20,7 @@ export interface BfsRunOptions extends ExploreRunOptions {
 export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
-  const steps = alphabet(world, { allowInternal: o.allowInternal });
+  const steps = alphabet(world, { allowInternal: o.allowInternal }, named.name);
   const progress = progressReporter(`bfs ${named.name}`);
   const r = bfs(engine, steps, {
     properties: o.properties,

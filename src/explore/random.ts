@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { ACTIONS } from "../../model/actions.js";
 import { RETURNS, type Ret } from "../../model/errno.js";
 import type { Finding, Property } from "../../properties/property.js";
-import type { AlphabetStep } from "../alphabet.js";
+import type { AlphabetSpace, AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { Chooser, DIGITS, mix32, type Decision } from "./random-choice.js";
 import { Explorer, type Reached, type RunInput, type Trace, type Violated } from "./random-run.js";
@@ -126,7 +126,8 @@ function minimise(ex: Explorer, steps: AlphabetStep[], property: Property): Alph
   }
 }
 
-export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[], opts: RandomOptions): RandomResult {
+/** `alphabet`: its steps, or (any size of world) the space they come from. */
+export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[] | AlphabetSpace, opts: RandomOptions): RandomResult {
   const t0 = Date.now();
   const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
   const seed = shardSeed(opts.seed, opts.shard);
