@@ -6,9 +6,9 @@
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import type { ModelVariant } from "../engine.js";
-import { formatItf, itfPathFor } from "../report/itf.js";
+import { emitItf, itfPathFor } from "../report/itf.js";
 import { EXIT } from "./exit.js";
-import { checkOutputFile, failure, replayed, writeOutput } from "./output.js";
+import { checkOutputFile, failure, replayed, writeOutputWith } from "./output.js";
 
 interface ExportArgs {
   trace: string;
@@ -20,7 +20,7 @@ interface ExportArgs {
 export function writeItfNextTo(counterexample: string, variant?: ModelVariant): string {
   const { result, states } = replayed(counterexample, variant);
   const file = itfPathFor(counterexample);
-  writeOutput(file, formatItf(result, states), "--itf");
+  writeOutputWith(file, "--itf", (emit) => emitItf(result, states, emit));
   return file;
 }
 
@@ -36,13 +36,11 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     if (!argv.itf) throw new InputError("export: choose a format: --itf");
     if (argv.output !== undefined) checkOutputFile(argv.output, "-o");
     const { result, states } = replayed(argv.trace);
-    const text = formatItf(result, states);
     const verdict = result.ok ? "" : `: the trace ${failure(result)}`;
+    writeOutputWith(argv.output, "-o", (emit) => emitItf(result, states, emit));
     if (argv.output === undefined) {
-      process.stdout.write(text);
       if (verdict) process.stderr.write(`pkvm-check: ${argv.trace}${verdict}\n`);
     } else {
-      writeOutput(argv.output, text, "-o");
       process.stdout.write(`wrote ${argv.output}${verdict}\n`);
     }
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;

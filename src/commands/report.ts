@@ -5,25 +5,27 @@ import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { CommandModule } from "yargs";
 import type { ModelVariant } from "../engine.js";
-import { htmlReport } from "../report/html.js";
+import { emitHtmlReport } from "../report/html.js";
 import { EXIT } from "./exit.js";
-import { checkOutputFile, failure, replayed, writeOutput } from "./output.js";
+import { checkOutputFile, failure, replayed, writeOutputWith } from "./output.js";
 
 interface ReportArgs {
   trace: string;
   output?: string;
 }
 
-function htmlOf(file: string, variant?: ModelVariant) {
+/** Replays the trace and writes its report into `out`; returns the replay's result. */
+function writeReport(file: string, out: string, flag: string, variant?: ModelVariant) {
   const { trace, result, states } = replayed(file, variant);
-  return { result, html: htmlReport(result, states, trace.configName) };
+  writeOutputWith(out, flag, (emit) => emitHtmlReport(result, states, trace.configName, emit));
+  return result;
 }
 
 /** `check --html DIR`: the report of a counterexample as DIR/<its name>.html; returns its path. */
 export function writeReportInto(dir: string, counterexample: string, variant?: ModelVariant): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${basename(counterexample).replace(/\.json$/, "")}.html`);
-  writeOutput(file, htmlOf(counterexample, variant).html, "--html");
+  writeReport(counterexample, file, "--html", variant);
   return file;
 }
 
@@ -37,8 +39,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: (argv) => {
     const out = argv.output ?? `${basename(argv.trace).replace(/\.json$/, "")}.html`;
     checkOutputFile(out, "-o");
-    const { result, html } = htmlOf(argv.trace);
-    writeOutput(out, html, "-o");
+    const result = writeReport(argv.trace, out, "-o");
     process.stdout.write(`wrote ${out}${result.ok ? "" : `: the trace ${failure(result)}`}\n`);
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
   },
