@@ -7,8 +7,8 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { InputError } from "../model/config.js";
 import { JsonError, parseStrictJson } from "./strict-json.js";
 
-/** The default cap: a million-step trace (about 70 MB) fits. */
-export const DEFAULT_MAX_INPUT_BYTES = 256 * 1024 * 1024;
+/** The default cap: a million-step trace (about 70 MB) fits, and the worst trace under it parses in well under the heap. */
+export const DEFAULT_MAX_INPUT_BYTES = 128 * 1024 * 1024;
 
 let maxInputBytes = DEFAULT_MAX_INPUT_BYTES;
 

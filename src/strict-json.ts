@@ -22,6 +22,9 @@ const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 /** Parses `text` as one JSON value; a JsonError says what is wrong and where (line:column). */
 export function parseStrictJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   let i = 0;
+  // Short strings (keys, action names, returns) are kept once: a long trace repeats them millions
+  // of times, and each slice would otherwise hold the whole text alive.
+  const interned = new Map<string, string>();
 
   const fail = (what: string, at = i): never => {
     let line = 1;
@@ -74,6 +77,10 @@ export function parseStrictJson(text: string, maxDepth = MAX_JSON_DEPTH): unknow
     }
     out += text.slice(run, i);
     i++; // the closing quote
+    if (out.length > 32) return out;
+    const known = interned.get(out);
+    if (known !== undefined) return known;
+    if (interned.size < 1 << 16) interned.set(out, out);
     return out;
   };
 
