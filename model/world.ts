@@ -34,22 +34,20 @@ function ramPages({ pages, mmio }: WorldConfig): number {
   return pages - mmio.reduce((n, [s, e]) => n + e - s, 0);
 }
 
-/** The state's words, and the config key that accounts for most of them. */
+/** The state's words, and the config key that accounts for most of them (its pages or its VMs). */
 export function stateFootprint(c: WorldConfig): { words: number; key: string; why: string } {
   const cap = c.memcache ? ramPages(c) : 0;
-  const parts = [{ key: "pages", words: 1 + c.pages * PAGE_WORDS, why: `${c.pages} pages x ${PAGE_WORDS} words` }];
-  c.vms.forEach((v, i) => {
+  const pages = 1 + c.pages * PAGE_WORDS;
+  let [vms, vcpus, gfns] = [0, 0, 0];
+  for (const v of c.vms) {
     const tables = c.memcache ? Math.ceil(v.gfns / c.blockPages) : 0;
-    parts.push({ key: `vms[${i}].gfns`, words: v.gfns + tables, why: `${v.gfns} guest frames` });
-    parts.push({
-      key: `vms[${i}].vcpus`,
-      words: 2 + v.vcpus * (2 + cap),
-      why: c.memcache ? `${v.vcpus} vCPUs, each with a memcache of up to ${cap} pages` : `${v.vcpus} vCPUs`,
-    });
-  });
-  const words = parts.reduce((n, p) => n + p.words, 0);
-  const top = parts.reduce((a, b) => (b.words > a.words ? b : a));
-  return { words, key: top.key, why: top.why };
+    vms += 2 + v.vcpus * (2 + cap) + tables + v.gfns;
+    vcpus += v.vcpus;
+    gfns += v.gfns;
+  }
+  if (pages >= vms) return { words: pages + vms, key: "pages", why: `${c.pages} pages x ${PAGE_WORDS} words` };
+  const memcache = c.memcache ? ` with memcaches of up to ${cap} pages each` : "";
+  return { words: pages + vms, key: "vms", why: `${c.vms.length} VMs: ${vcpus} vCPUs${memcache}, ${gfns} guest frames` };
 }
 
 export class World {

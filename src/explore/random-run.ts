@@ -57,6 +57,9 @@ const VM_STATES = [0, 1, 2].map((l) => VmLife[l]).concat("LOADED");
  */
 export const VISITED_CAP = 1 << 23;
 
+/** Steps between two readings of the clock. */
+const CLOCK_EVERY = 16;
+
 function equalWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -100,14 +103,18 @@ export class Explorer {
     return this.checkNewState(-1);
   }
 
-  /** Runs the decisions from the initial state; the first violation, or null. */
-  run(input: RunInput, trace?: Trace): Violated | null {
+  /**
+   * Runs the decisions from the initial state; the first violation, or null. A run still going at
+   * `deadline` (ms since the epoch) ends there: in a big world one run can take longer than a limit.
+   */
+  run(input: RunInput, trace?: Trace, deadline = Infinity): Violated | null {
     const swarm = this.chooser.swarm(input.swarm);
     this.post.s.set(this.initial);
     let depth = 0;
     let v: Violated | null = null;
-    for (const d of input.steps) {
-      const step = this.chooser.step(this.post, d, swarm);
+    for (let i = 0; i < input.steps.length; i++) {
+      if ((i & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && Date.now() > deadline) break;
+      const step = this.chooser.step(this.post, input.steps[i], swarm);
       if (step !== null && (v = this.take(step, depth++, trace)) !== null) break;
     }
     this.maxDepth = Math.max(this.maxDepth, depth);

@@ -160,7 +160,7 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[] 
       }
       let failed = true; // a model that throws fails the run too, and fast-check shrinks that
       try {
-        failed = ex.run(input) !== null;
+        failed = ex.run(input, undefined, shrinking ? Infinity : deadline) !== null;
       } finally {
         shrinking ||= failed;
       }
@@ -168,7 +168,8 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[] 
     });
     const details = fc.check(property, { seed, numRuns: opts.runs ?? DEFAULT_RUNS, path: opts.path, endOnFailure: opts.path !== undefined });
     if (details.interrupted) stop = "time-limit";
-    if (!details.failed) break;
+    // Interrupted before its first run, fast-check reports a failure with no counterexample.
+    if (!details.failed || (details.interrupted && details.counterexample === null)) break;
 
     const run: Trace = { steps: [], returns: [] };
     const v = ex.run(details.counterexample![0], run);

@@ -4,6 +4,25 @@
 
 import { writeSync } from "node:fs";
 
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `text` to `fd` before returning. A pipe to a slow reader is non-blocking in Node
+ * (EAGAIN when full): we wait for it rather than queue the output in memory, as
+ * process.stdout.write would, or lose it at process.exit.
+ */
+function writeAllSync(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Atomics.wait(SLEEP, 0, 0, 1);
+    }
+  }
+}
+
 export type Emit = (text: string) => void;
 
 /** The whole text of a renderer, as one string: for small outputs and tests. */
@@ -15,15 +34,14 @@ export function collect(render: (emit: Emit) => void): string {
 
 const CHUNK = 1 << 16;
 
-/** An Emit that writes to stdout, or to an open file descriptor, in 64 KiB chunks; call flush at the end. */
+/** An Emit that writes to stdout (fd 1), or to an open file descriptor, in 64 KiB chunks; call flush at the end. */
 export function bufferedSink(fd?: number): { emit: Emit; flush: () => void } {
   let pending: string[] = [];
   let size = 0;
   const flush = () => {
     if (size === 0) return;
     const text = pending.join("");
-    if (fd === undefined) process.stdout.write(text);
-    else writeSync(fd, text);
+    writeAllSync(fd ?? 1, text);
     pending = [];
     size = 0;
   };
