@@ -86,12 +86,13 @@ export class PkvmState {
   s: Uint32Array;
 
   /**
-   * When set, the index of every word written lands here, `logged` counting them (past the end
-   * only counted): the random engine reads what a step changed from it instead of comparing
-   * whole states.
+   * While set, the index of every word any state view writes lands here, `logged` counting them
+   * (past the end only counted): the random engine sets it around one step and reads what the
+   * step changed from it instead of comparing whole states. Static, not per view: a transition
+   * may write through a view of its own (the seeded faults' kernel subclasses do).
    */
-  writeLog: Int32Array | null = null;
-  logged = 0;
+  static writeLog: Int32Array | null = null;
+  static logged = 0;
 
   constructor(readonly w: World, s?: Uint32Array) {
     this.s = s ?? new Uint32Array(w.words);
@@ -100,9 +101,10 @@ export class PkvmState {
   /** Every write to the state goes through here. */
   private put(i: number, v: number): void {
     this.s[i] = v;
-    if (this.writeLog !== null) {
-      if (this.logged < this.writeLog.length) this.writeLog[this.logged] = i;
-      this.logged++;
+    const log = PkvmState.writeLog;
+    if (log !== null) {
+      if (PkvmState.logged < log.length) log[PkvmState.logged] = i;
+      PkvmState.logged++;
     }
   }
 

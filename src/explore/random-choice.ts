@@ -18,6 +18,7 @@ import { VmLife, type PkvmState } from "../../model/state.js";
 import { AlphabetSpace, type AlphabetStep } from "../alphabet.js";
 import * as P from "./random-pools.js";
 import type { Pool } from "./random-pools.js";
+import { PageSet } from "./page-set.js";
 
 type Value = number | boolean;
 
@@ -34,6 +35,8 @@ interface Level {
   readonly size: number;
   at(i: number): Value;
   has(v: Value): boolean;
+  /** Set when the values are 0 .. range - 1. */
+  readonly range?: number;
   /** The subtree under value v, or undefined when no step has it. */
   next(v: Value): Node | undefined;
 }
@@ -63,7 +66,7 @@ function lazyTree(space: AlphabetSpace, action: ActionDef, depth: number, acc: P
   if (depth === action.args.length) return space.step(action, acc);
   const arg = action.args[depth];
   const d = space.domain(action, arg, acc.vm ?? 0);
-  return { arg, size: d.size, at: d.at, has: d.has, next: (v) => (d.has(v) ? lazyTree(space, action, depth + 1, { ...acc, [arg]: v }) : undefined) };
+  return { arg, size: d.size, at: d.at, has: d.has, range: d.range ? d.size : undefined, next: (v) => (d.has(v) ? lazyTree(space, action, depth + 1, { ...acc, [arg]: v }) : undefined) };
 }
 
 /** Every pool an argument of each kind may be drawn from, besides its whole domain. */
@@ -250,8 +253,15 @@ export class Chooser {
     const pool = prefer && (digit & 3) !== 3 ? prefer : pools[((digit >>> 2) & 31) % (pools.length + 1)];
     const at = digit >>> 7;
     if (pool) {
-      const candidates = pool(k, vm).filter((v) => level.has(v));
-      if (candidates.length > 0) return candidates[at % candidates.length];
+      const c = pool(k, vm);
+      // A page set within the level's range needs no filtering: its i-th member is the i-th candidate.
+      if (c instanceof PageSet && level.range !== undefined && c.pages <= level.range) {
+        if (c.length > 0) return c.at(at % c.length);
+      } else {
+        const all = c instanceof PageSet ? Array.from({ length: c.length }, (_, i) => c.at(i)) : c;
+        const candidates = all.filter((v) => level.has(v));
+        if (candidates.length > 0) return candidates[at % candidates.length];
+      }
     }
     return level.at(at % level.size);
   }

@@ -11,6 +11,7 @@ import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { withStepChange } from "../../properties/lib/pages.js";
 import { AdditiveFingerprint, FP } from "../hash.js";
+import { attachPagePools, PagePools } from "./random-pools.js";
 import { StepDelta } from "./step-delta.js";
 import type { Chooser, Decision } from "./random-choice.js";
 import { VisitedSet } from "./visited.js";
@@ -87,6 +88,10 @@ export class Explorer {
    */
   private readonly delta: StepDelta;
   private readonly fp = new AdditiveFingerprint();
+  /** The chooser's page pools of the post state, kept up to date from the pages each step changed. */
+  private readonly pools: PagePools;
+  private readonly initialPools: PagePools;
+  private readonly writeLog = new Int32Array(WRITE_LOG);
   private readonly initialFp = new AdditiveFingerprint();
 
   constructor(
@@ -98,7 +103,11 @@ export class Explorer {
     this.post = new PkvmState(engine.world);
     this.initial = engine.initial();
     this.delta = new StepDelta(engine.world);
-    engine.k.writeLog = new Int32Array(WRITE_LOG);
+    this.pools = new PagePools(engine.world);
+    this.initialPools = new PagePools(engine.world);
+    this.initialPools.build(new PkvmState(engine.world, this.initial));
+    attachPagePools(this.post, this.pools);
+
     this.initialFp.reset(this.initial);
   }
 
@@ -106,6 +115,7 @@ export class Explorer {
   private restart(): void {
     this.post.s.set(this.initial);
     this.pre.s.set(this.initial);
+    this.pools.copyFrom(this.initialPools);
     this.fp.a = this.initialFp.a;
     this.fp.b = this.initialFp.b;
   }
@@ -164,17 +174,25 @@ export class Explorer {
   /** Takes step number `at` of a run: the violation it shows, or null. */
   private take(step: AlphabetStep, at: number, trace?: Trace): Violated | null {
     // pre equals post here: restart sets both, and every step copies back the words it changed.
-    const k = this.engine.k;
-    k.logged = 0;
-    const ret = this.engine.applyInPlace(this.post.s, step);
+    PkvmState.writeLog = this.writeLog;
+    PkvmState.logged = 0;
+    let ret: Ret;
+    try {
+      ret = this.engine.applyInPlace(this.post.s, step);
+    } finally {
+      PkvmState.writeLog = null;
+    }
     const action = ACTION_INDEX.get(step.action)!;
     this.stepsRun++;
     this.coverage[action * RETURNS.length + RET_INDEX.get(ret)!]++;
     trace?.steps.push(step);
     trace?.returns.push(ret);
     const d = this.delta;
-    const changed = d.compute(this.pre.s, this.post.s, k.writeLog!, k.logged);
-    if (changed) this.fp.update(this.pre.s, this.post.s, d.words, d.wordCount);
+    const changed = d.compute(this.pre.s, this.post.s, this.writeLog, PkvmState.logged);
+    if (changed) {
+      this.fp.update(this.pre.s, this.post.s, d.words, d.wordCount);
+      this.pools.update(this.post, d.pagesChanged());
+    }
     const v = withStepChange(d.change(), () => {
       for (const p of this.stepProps[action]) {
         const finding = p.checkStep!(this.pre, step, ret, this.post);
