@@ -11,7 +11,7 @@ import { Engine } from "../src/engine.js";
 import { bfs } from "../src/explore/bfs.js";
 import { TemporalCheck } from "../src/explore/temporal-properties.js";
 import { World } from "../model/world.js";
-import { randomBench } from "./random-bench.js";
+import { randomBench, randomThroughput, WIDE_4096 } from "./random-bench.js";
 
 const self = fileURLToPath(import.meta.url);
 const smtBench = fileURLToPath(new URL("./smt-bench.js", import.meta.url));
@@ -109,6 +109,13 @@ if (process.argv[2] === "--bfs") {
     { stepsPerSecond: r.stepsPerSecond, steps: r.steps, runs: r.runs, distinctStates: r.distinctStates },
   ]);
   table("random engine: time to the first counterexample of a planted fault (reclaim without scrubbing)", r.fault);
+  // Realistic worlds: measured side by side, alternating, so that the ratio is fair on a loaded machine.
+  const rounds = [0, 1].map(() => [randomThroughput(resolveConfig("wide").config, 5_000), randomThroughput(WIDE_4096, 5_000)]);
+  const rate = (i: number) => rounds.reduce((n, r) => n + r[i].stepsPerSecond, 0) / rounds.length;
+  table("random engine, every property but no-hyp-panic: wide against 4,096 pages (same VMs), 2 x 5 s each", [
+    { world: "wide (64 pages)", stepsPerSecond: Math.round(rate(0)) },
+    { world: "4,096 pages", stepsPerSecond: Math.round(rate(1)), ratio: Number((rate(1) / rate(0)).toFixed(2)) },
+  ]);
   // The gate's proofs, per transition and in total (its own process: one z3 context each).
   console.log("\nSMT: the headline properties and the invariants they rest on, every memory size");
   execFileSync(process.execPath, [smtBench, "--goals", "host-cannot-access-guest,guest-cannot-access-host", "--timeout", "30000", "--bmc", "3"], {

@@ -83,53 +83,75 @@ export function replay(trace: Trace, opts: ReplayOptions = {}): ReplayResult {
   const violations: ViolationOutcome[] = [];
   const report = (p: Property, step: number, finding: Finding | null, state: Uint32Array, pre?: Uint32Array) => {
     if (finding && !violations.some((v) => v.property === p.id)) {
-      violations.push({ property: p.id, step, finding, state, pre });
+      violations.push({ property: p.id, step, finding, state: state.slice(), pre: pre?.slice() });
     }
   };
 
+  // Two buffers stepped in place, whatever the trace's length; a violation keeps copies of its states.
   let state = engine.initial();
-  const states = [state];
-  for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(new PkvmState(world, state)) ?? null, state);
+  const pre = new Uint32Array(state.length);
+  const preK = new PkvmState(world, pre);
+  const postK = new PkvmState(world, state);
+  for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(postK) ?? null, state);
+  // A lasso's states are kept for its loop and fairness checks (lassos are short); any other trace keeps two.
+  const kept: Uint32Array[] | undefined = trace.loop !== undefined ? [state.slice()] : undefined;
 
-  const steps = trace.steps.map(({ step, expect }, index): StepOutcome => {
-    const { state: post, ret } = engine.step(state, step);
-    const preK = new PkvmState(world, state);
-    const postK = new PkvmState(world, post);
+  const steps: StepOutcome[] = [];
+  let ok = violations.length === 0;
+  trace.steps.forEach(({ step, expect }, index) => {
+    pre.set(state);
+    const ret = engine.applyInPlace(state, step);
     for (const p of properties) {
-      report(p, index, p.checkStep?.(preK, step, ret, postK) ?? null, post, state);
-      report(p, index, p.checkState?.(postK) ?? null, post);
+      report(p, index, p.checkStep?.(preK, step, ret, postK) ?? null, state, pre);
+      report(p, index, p.checkState?.(postK) ?? null, state);
     }
-    state = post;
-    states.push(post);
-    return { index, step, ret, expect, match: expect === undefined || expect === ret };
+    const match = expect === undefined || expect === ret;
+    ok &&= match;
+    steps.push({ index, step, ret, expect, match });
+    kept?.push(state.slice());
   });
+
+  const states = kept ?? [state];
   violations.push(...temporalViolations(trace, engine, states, opts.temporal ?? TEMPORAL_PROPERTIES));
   const closes = loopCloses(trace, states);
-
   return {
     file: trace.file,
     world,
-    ok: violations.length === 0 && steps.every((s) => s.match) && closes,
+    ok: ok && violations.length === 0 && closes,
     steps,
     violations,
     ...(trace.loop !== undefined ? { loop: trace.loop, loopCloses: closes } : {}),
   };
 }
 
-/** One trace's entry of `replay --json` (interface.md); `expect` is null where the trace has none. */
+/** One step's entry of `replay --json`; `expect` is null where the trace has none. */
+function stepToJson(s: StepOutcome): Record<string, unknown> {
+  return { index: s.index, action: s.step.action.name, args: argsToJson(s.step), ret: s.ret, expect: s.expect ?? null, match: s.match };
+}
+
+/** One trace's entry of `replay --json` (interface.md). */
 export function replayToJson(r: ReplayResult): Record<string, unknown> {
   return {
     file: r.file,
     ok: r.ok,
-    steps: r.steps.map((s) => ({
-      index: s.index,
-      action: s.step.action.name,
-      args: argsToJson(s.step),
-      ret: s.ret,
-      expect: s.expect ?? null,
-      match: s.match,
-    })),
+    steps: r.steps.map(stepToJson),
     violations: r.violations.map(({ property, step, finding }) => ({ property, step, ...finding })),
     ...(r.loop !== undefined ? { loop: r.loop, loopCloses: r.loopCloses } : {}),
   };
+}
+
+/**
+ * `replay --json`'s document, `{ "traces": [...] }`, a piece at a time: one line per step, so
+ * that a million-step trace is never one string.
+ */
+export function replayJson(results: readonly ReplayResult[], emit: (text: string) => void): void {
+  emit('{\n  "traces": [');
+  results.forEach((r, t) => {
+    emit(`${t === 0 ? "" : ","}\n    {\n      "file": ${JSON.stringify(r.file)},\n      "ok": ${r.ok},\n      "steps": [`);
+    r.steps.forEach((s, i) => emit(`${i === 0 ? "" : ","}\n        ${JSON.stringify(stepToJson(s))}`));
+    const violations = r.violations.map(({ property, step, finding }) => ({ property, step, ...finding }));
+    const loop = r.loop !== undefined ? `,\n      "loop": ${r.loop},\n      "loopCloses": ${r.loopCloses}` : "";
+    emit(`${r.steps.length ? "\n      " : ""}],\n      "violations": ${JSON.stringify(violations)}${loop}\n    }`);
+  });
+  emit(`${results.length ? "\n  " : ""}]\n}\n`);
 }

@@ -56,11 +56,18 @@ function isObject(x: unknown): x is Record<string, unknown> {
 
 /** Reads and validates a trace file. */
 export function readTrace(file: string): Trace {
-  return parseTrace(readJson(file), file);
+  return parseTrace(readJson(file), file, { consume: true });
 }
 
-/** Validates a trace already parsed from JSON; `file` prefixes every error message. */
-export function parseTrace(t: unknown, file: string): Trace {
+/** Distinct steps whose parse is shared by equal steps (a long trace repeats a few steps). */
+const SHARED_STEPS = 1 << 16;
+
+/**
+ * Validates a trace already parsed from JSON; `file` prefixes every error message. With
+ * `consume`, each parsed step is dropped from `t` once validated, so that a long trace is not
+ * held twice.
+ */
+export function parseTrace(t: unknown, file: string, opts: { consume?: boolean } = {}): Trace {
   const fail: Fail = (field, what) => {
     throw new InputError(`${file}: ${field}: ${what}`);
   };
@@ -75,7 +82,18 @@ export function parseTrace(t: unknown, file: string): Trace {
   const { config } = resolveConfig(t.config, `${file}: config`);
 
   if (!Array.isArray(t.steps)) fail("steps", "expected an array");
-  const steps = t.steps.map((s, i) => parseTraceStep(s, `steps[${i}]`, config, fail));
+  const raw: unknown[] = t.steps;
+  const shared = new Map<string, TraceStep>();
+  const steps = raw.map((s, i) => {
+    if (opts.consume) raw[i] = null;
+    // The step's exact text as the key: equal text, equal step.
+    const key = JSON.stringify(s);
+    const known = shared.get(key);
+    if (known) return known;
+    const step = parseTraceStep(s, `steps[${i}]`, config, fail);
+    if (shared.size < SHARED_STEPS) shared.set(key, step);
+    return step;
+  });
 
   const trace: Trace = { file, config, configName: typeof t.config === "string" ? t.config : file, steps };
   if (t.violation !== undefined) trace.violation = parseViolation(t.violation, steps.length, fail);

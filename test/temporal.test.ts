@@ -19,7 +19,7 @@ import { runBfs } from "../src/check/run-bfs.js";
 import type { ModelVariant } from "../src/engine.js";
 import { GraphBuilder } from "../src/explore/graph.js";
 import { cannotReach, fairLasso } from "../src/explore/temporal.js";
-import { itfTrace } from "../src/report/itf.js";
+import { formatItf } from "../src/report/itf.js";
 import { traceStates } from "../src/report/view.js";
 import { replay } from "../src/replay.js";
 import { parseTrace, readTrace, traceToJson } from "../src/trace.js";
@@ -175,7 +175,7 @@ describe("the shipped temporal properties", () => {
     const steps = trace.steps.map((s) => s.step);
     expect(steps[trace.violation!.step].action.name).toBe("start_teardown_vm");
 
-    const itf = itfTrace(r, traceStates(r.world, steps, POISON_BLOCKS));
+    const itf = JSON.parse(formatItf(r, traceStates(r.world, steps, POISON_BLOCKS))) as { loop: number; states: unknown[] };
     const n = trace.steps.length;
     expect(itf.loop).toBe(trace.loop! < n ? trace.loop! + 1 : n);
     expect((itf.states as unknown[]).length).toBe(n + 1);

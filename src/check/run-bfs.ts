@@ -21,7 +21,7 @@ export interface BfsRunOptions extends ExploreRunOptions {
 export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
-  const steps = alphabet(world, { allowInternal: o.allowInternal });
+  const steps = alphabet(world, { allowInternal: o.allowInternal }, named.name);
   const progress = statusLine(`bfs ${named.name}`);
   const temporal = o.temporal?.length ? new TemporalCheck(world, o.temporal) : undefined;
   const r = bfs(engine, steps, {

@@ -2,7 +2,7 @@
 // written as a trace whose meta replays it (seed, path, maxSteps, properties).
 
 import { World } from "../../model/world.js";
-import { alphabet } from "../alphabet.js";
+import { AlphabetSpace } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { randomExplore } from "../explore/random.js";
@@ -22,9 +22,9 @@ export interface RandomRunOptions extends ExploreRunOptions {
 export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
-  const steps = alphabet(world, { allowInternal: o.allowInternal });
+  const space = new AlphabetSpace(world, { allowInternal: o.allowInternal });
   const progress = statusLine(`random ${named.name} seed ${o.seed}`);
-  const r = randomExplore(engine, steps, {
+  const r = randomExplore(engine, space, {
     properties: o.variant ? o.properties : maskKnown(o.properties, o.baseline),
     seed: o.seed,
     runs: o.runs,
@@ -59,7 +59,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
       steps: trace.steps.length,
     });
   }
-  const { coverage, warnings } = coverageOf(r.coverage, new Set(steps.map((s) => s.action.name)), named.name);
+  const { coverage, warnings } = coverageOf(r.coverage, new Set(space.actions.map((a) => a.name)), named.name);
   const seconds = r.elapsedMs / 1000;
   return {
     engine: "random",

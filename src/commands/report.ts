@@ -4,11 +4,11 @@
 import { basename, join } from "node:path";
 import type { CommandModule } from "yargs";
 import type { ModelVariant } from "../engine.js";
-import { htmlReport } from "../report/html.js";
+import { emitHtmlReport } from "../report/html.js";
 import { EXIT } from "./exit.js";
 import { checkOutputFile } from "../io/output-path.js";
-import { makeDir, writeFileAtomic } from "../io/write-file.js";
-import { failure, replayed } from "./output.js";
+import { makeDir } from "../io/write-file.js";
+import { failure, replayed, writeOutputWith } from "./output.js";
 
 interface ReportArgs {
   trace: string;
@@ -16,16 +16,17 @@ interface ReportArgs {
   fault?: string;
 }
 
-function htmlOf(file: string, o: { variant?: ModelVariant; fault?: string }) {
+/** The trace replayed, and the writer of its report: the page is rendered as it is written. */
+function reportOf(file: string, o: { variant?: ModelVariant; fault?: string }) {
   const { trace, result, states } = replayed(file, o);
-  return { result, html: htmlReport(result, states, trace.configName) };
+  return { result, writeTo: (out: string) => writeOutputWith(out, (emit) => emitHtmlReport(result, states, trace.configName, emit)) };
 }
 
 /** `check --html DIR`: the report of a counterexample as DIR/<its name>.html; returns its path. */
 export function writeReportInto(dir: string, counterexample: string, variant?: ModelVariant): string {
   makeDir(dir);
   const file = join(dir, `${basename(counterexample).replace(/\.json$/, "")}.html`);
-  writeFileAtomic(file, htmlOf(counterexample, { variant }).html);
+  reportOf(counterexample, { variant }).writeTo(file);
   return file;
 }
 
@@ -40,10 +41,10 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: (argv) => {
     const out = argv.output ?? `${basename(argv.trace).replace(/\.json$/, "")}.html`;
     checkOutputFile(out, "-o");
-    const { result, html } = htmlOf(argv.trace, { fault: argv.fault });
+    const { result, writeTo } = reportOf(argv.trace, { fault: argv.fault });
     // Set before writing: a write that fails late keeps a failing trace's exit code 1.
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
-    writeFileAtomic(out, html);
+    writeTo(out);
     process.stdout.write(`wrote ${out}${result.ok ? "" : `: the trace ${failure(result)}`}\n`);
   },
 };

@@ -77,13 +77,16 @@ export interface BfsResult {
 const RET_INDEX = new Map<Ret, number>(RETURNS.map((r, i) => [r, i]));
 const ACTION_INDEX = new Map(ACTIONS.map((a, i) => [a, i]));
 const PROGRESS_EVERY = 1 << 14;
+/** The clock is read every this many transitions: one state's expansion may take minutes in a big world. */
+const CLOCK_EVERY = 1 << 10;
 
 /** A growable queue of encoded states: each entry is the state's words then its index. */
 class StateQueue {
   private buf: Uint32Array;
   length = 0;
   constructor(private readonly words: number) {
-    this.buf = new Uint32Array((words + 1) * 1024);
+    // Room for 1024 states, or for one megaword's worth of big ones.
+    this.buf = new Uint32Array((words + 1) * Math.max(1, Math.min(1024, Math.floor(2 ** 20 / (words + 1)))));
   }
   push(s: Uint32Array, index: number): void {
     const need = (this.length + 1) * (this.words + 1);
@@ -186,7 +189,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         const step = alphabet[a];
         if (step.enabled !== undefined && !step.enabled(pre)) continue;
         const ret = run[a](k, step.args);
-        transitions++;
+        if ((++transitions & (CLOCK_EVERY - 1)) === 0 && opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) {
+          stop = "time-limit";
+          break outer;
+        }
         coverage[covRow[a] + RET_INDEX.get(ret)!]++;
         const checks = stepProps[a];
         for (let c = 0; c < checks.length; c++) {
