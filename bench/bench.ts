@@ -4,13 +4,14 @@
 
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { PROPERTIES } from "../properties/registry.js";
+import { PROPERTIES, TEMPORAL_PROPERTIES } from "../properties/registry.js";
 import { alphabet } from "../src/alphabet.js";
 import { resolveConfig } from "../src/configs.js";
 import { Engine } from "../src/engine.js";
 import { bfs } from "../src/explore/bfs.js";
+import { TemporalCheck } from "../src/explore/temporal-properties.js";
 import { World } from "../model/world.js";
-import { randomBench } from "./random-bench.js";
+import { randomBench, randomThroughput, WIDE_4096 } from "./random-bench.js";
 
 const self = fileURLToPath(import.meta.url);
 const smtBench = fileURLToPath(new URL("./smt-bench.js", import.meta.url));
@@ -49,13 +50,34 @@ function engineSteps(config: string, steps: number): Record<string, number | str
   };
 }
 
-/** One exhaustive search with every property, in this (child) process. */
-function bfsFigures(config: string): Record<string, number | string> {
+/**
+ * One exhaustive search with every property, in this (child) process; with `temporal`, the
+ * temporal properties too: the state graph's edges, its bytes per edge (target and action,
+ * growth slack included) and per state (row offset and labels; the visited set's state index
+ * is in visitedBytesPerState), and the time of the analyses after the search.
+ */
+function bfsFigures(config: string, temporal: boolean): Record<string, number | string> {
   const world = new World(resolveConfig(config).config);
-  const r = bfs(new Engine(world), alphabet(world), { properties: PROPERTIES, keepGoing: true });
+  const steps = alphabet(world);
+  const check = temporal ? new TemporalCheck(world, TEMPORAL_PROPERTIES) : undefined;
+  const r = bfs(new Engine(world), steps, { properties: PROPERTIES, keepGoing: true, graph: check?.builder });
   const seconds = r.elapsedMs / 1000;
+  let graph: Record<string, number> = {};
+  if (check) {
+    const t0 = performance.now();
+    const g = check.builder.freeze(r.states);
+    check.violations(g, steps, (i) => r.visited.pathTo(i));
+    const bytes = g.bytes();
+    graph = {
+      edges: g.edges,
+      edgeBytes: Number(bytes.perEdge.toFixed(1)),
+      graphBytesPerState: Number(bytes.perState.toFixed(1)),
+      temporalSeconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+    };
+  }
   return {
     config,
+    temporal: temporal ? "yes" : "no",
     stop: r.stop,
     states: r.states,
     transitions: r.transitions,
@@ -65,6 +87,7 @@ function bfsFigures(config: string): Record<string, number | string> {
     transitionsPerSecond: Math.round(r.transitions / seconds),
     visitedBytesPerState: Number(r.bytesPerState.visited.toFixed(1)),
     linkBytesPerState: r.bytesPerState.links,
+    ...graph,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -75,16 +98,24 @@ function table(title: string, rows: Record<string, number | string>[]): void {
 }
 
 if (process.argv[2] === "--bfs") {
-  process.stdout.write(JSON.stringify(bfsFigures(process.argv[3])));
+  process.stdout.write(JSON.stringify(bfsFigures(process.argv[3], process.argv[4] === "temporal")));
 } else {
   table("reference engine, random action sequences", [engineSteps("tiny", 1_000_000), engineSteps("wide", 1_000_000)]);
-  const searches = ["tiny", "default"].map((c) => JSON.parse(execFileSync(process.execPath, [self, "--bfs", c], { encoding: "utf8" })));
-  table("exhaustive search (bfs), every property", searches);
+  const search = (c: string, mode: string) => JSON.parse(execFileSync(process.execPath, [self, "--bfs", c, mode], { encoding: "utf8" }));
+  const searches = ["tiny", "default"].flatMap((c) => [search(c, "safety"), search(c, "temporal")]);
+  table("exhaustive search (bfs), every property; then with the temporal properties' state graph", searches);
   const r = randomBench();
   table(`random engine on ${r.config}, every property but no-hyp-panic`, [
     { stepsPerSecond: r.stepsPerSecond, steps: r.steps, runs: r.runs, distinctStates: r.distinctStates },
   ]);
   table("random engine: time to the first counterexample of a planted fault (reclaim without scrubbing)", r.fault);
+  // Realistic worlds: measured side by side, alternating, so that the ratio is fair on a loaded machine.
+  const rounds = [0, 1].map(() => [randomThroughput(resolveConfig("wide").config, 5_000), randomThroughput(WIDE_4096, 5_000)]);
+  const rate = (i: number) => rounds.reduce((n, r) => n + r[i].stepsPerSecond, 0) / rounds.length;
+  table("random engine, every property but no-hyp-panic: wide against 4,096 pages (same VMs), 2 x 5 s each", [
+    { world: "wide (64 pages)", stepsPerSecond: Math.round(rate(0)) },
+    { world: "4,096 pages", stepsPerSecond: Math.round(rate(1)), ratio: Number((rate(1) / rate(0)).toFixed(2)) },
+  ]);
   // The gate's proofs, per transition and in total (its own process: one z3 context each).
   console.log("\nSMT: the headline properties and the invariants they rest on, every memory size");
   execFileSync(process.execPath, [smtBench, "--goals", "host-cannot-access-guest,guest-cannot-access-host", "--timeout", "30000", "--bmc", "3"], {

@@ -1,6 +1,8 @@
 // The world config of interface.md: parsed and validated once, so that the model never sees a
 // malformed world. Every user-caused error names the key it concerns.
 
+import { MAX_STATE_WORDS, stateFootprint } from "./world.js";
+
 export class InputError extends Error {
   override name = "InputError";
 }
@@ -72,6 +74,8 @@ export function parseWorldConfig(x: unknown, where = "config"): WorldConfig {
   const pages = uint(x.pages, `${where}.pages`, 1, MAX_PAGES);
 
   const mmio: [number, number][] = [];
+  // Marks, not list scans: a config may list every one of millions of pages.
+  const mmioMark = new Uint8Array(pages);
   if (x.mmio !== undefined) {
     if (!Array.isArray(x.mmio)) throw new InputError(`${where}.mmio: expected an array of [start, end) pairs`);
     x.mmio.forEach((r, i) => {
@@ -79,22 +83,22 @@ export function parseWorldConfig(x: unknown, where = "config"): WorldConfig {
       if (!Array.isArray(r) || r.length !== 2) throw new InputError(`${key}: expected [start, end)`);
       const start = uint(r[0], `${key}[0]`, 0, pages - 1);
       const end = uint(r[1], `${key}[1]`, start + 1, pages);
-      for (const [s, e] of mmio) {
-        if (start < e && s < end) throw new InputError(`${key}: overlaps another mmio range`);
-      }
+      if (mmioMark.subarray(start, end).includes(1)) throw new InputError(`${key}: overlaps another mmio range`);
+      mmioMark.fill(1, start, end);
       mmio.push([start, end]);
     });
   }
-  const isMmio = (p: number) => mmio.some(([s, e]) => p >= s && p < e);
+  const isMmio = (p: number) => mmioMark[p] === 1;
 
   const nomap = x.nomap === undefined ? [] : pfnList(x.nomap, `${where}.nomap`, pages);
   nomap.forEach((p, i) => {
     if (isMmio(p)) throw new InputError(`${where}.nomap[${i}]: pfn ${p} is mmio, not RAM`);
   });
   const hypPages = x.hypPages === undefined ? [] : pfnList(x.hypPages, `${where}.hypPages`, pages);
+  const isNomap = new Set(nomap);
   hypPages.forEach((p, i) => {
     if (isMmio(p)) throw new InputError(`${where}.hypPages[${i}]: pfn ${p} is mmio, not RAM`);
-    if (nomap.includes(p)) throw new InputError(`${where}.hypPages[${i}]: pfn ${p} is also in nomap`);
+    if (isNomap.has(p)) throw new InputError(`${where}.hypPages[${i}]: pfn ${p} is also in nomap`);
   });
 
   const blockPages = x.blockPages === undefined ? 512 : uint(x.blockPages, `${where}.blockPages`, 1, MAX_GFNS);
@@ -104,8 +108,22 @@ export function parseWorldConfig(x: unknown, where = "config"): WorldConfig {
     throw new InputError(`${where}.memcache: expected a boolean`);
   }
   if (x.vms !== undefined && !Array.isArray(x.vms)) throw new InputError(`${where}.vms: expected an array`);
+  if (x.vms !== undefined && x.vms.length > MAX_VMS) throw new InputError(`${where}.vms: at most ${MAX_VMS} VMs`);
   const vms = ((x.vms as unknown[]) ?? []).map((v, i) => vmConfig(v, `${where}.vms[${i}]`));
-  if (vms.length > MAX_VMS) throw new InputError(`${where}.vms: at most ${MAX_VMS} VMs`);
 
-  return { pages, mmio, nomap, hypPages, blockPages, maxShareCount, memcache: x.memcache === true, vms };
+  const config = { pages, mmio, nomap, hypPages, blockPages, maxShareCount, memcache: x.memcache === true, vms };
+  checkWorldFits(config, where);
+  return config;
+}
+
+const mib = (words: number) => `${((words * 4) / 2 ** 20).toFixed(1)} MiB`;
+
+/** Refuses, before anything is allocated, a world whose state would not fit, naming the key that takes most. */
+function checkWorldFits(c: WorldConfig, where: string): void {
+  const f = stateFootprint(c);
+  if (f.words > MAX_STATE_WORDS) {
+    throw new InputError(
+      `${where}.${f.key}: a state of this world would take ${mib(f.words)} (${f.why}), over the ${mib(MAX_STATE_WORDS)} a state may take`,
+    );
+  }
 }

@@ -76,12 +76,36 @@ const G_PROT = 4;
 const G_BLOCK = 1 << 7;
 const G_PFN = 256;
 
+/** The pfn a guest leaf word maps, or -1 when it maps none (absent, poisoned). */
+export function leafWordPfn(word: number): number {
+  return (word & 3) === GuestEntry.MAPPED ? Math.floor(word / G_PFN) : -1;
+}
+
 export class PkvmState {
   /** The state being read or changed; engines point it at whichever buffer they work on. */
   s: Uint32Array;
 
+  /**
+   * While set, the index of every word any state view writes lands here, `logged` counting them
+   * (past the end only counted): the random engine sets it around one step and reads what the
+   * step changed from it instead of comparing whole states. Static, not per view: a transition
+   * may write through a view of its own (the seeded faults' kernel subclasses do).
+   */
+  static writeLog: Int32Array | null = null;
+  static logged = 0;
+
   constructor(readonly w: World, s?: Uint32Array) {
     this.s = s ?? new Uint32Array(w.words);
+  }
+
+  /** Every write to the state goes through here. */
+  private put(i: number, v: number): void {
+    this.s[i] = v;
+    const log = PkvmState.writeLog;
+    if (log !== null) {
+      if (PkvmState.logged < log.length) log[PkvmState.logged] = i;
+      PkvmState.logged++;
+    }
   }
 
   // ---- per page: hyp_vmemmap -------------------------------------------------------------
@@ -93,7 +117,7 @@ export class PkvmState {
   private setField(p: number, shift: number, bits: number, v: number): void {
     const i = p * PAGE_WORDS + 1;
     const mask = ((1 << bits) - 1) << shift;
-    this.s[i] = (this.s[i] & ~mask) | (v << shift);
+    this.put(i, (this.s[i] & ~mask) | (v << shift));
   }
 
   private flag(p: number, bit: number): boolean {
@@ -102,7 +126,7 @@ export class PkvmState {
 
   private setFlag(p: number, bit: number, on: boolean): void {
     const i = p * PAGE_WORDS + 1;
-    this.s[i] = on ? this.s[i] | bit : this.s[i] & ~bit;
+    this.put(i, on ? this.s[i] | bit : this.s[i] & ~bit);
   }
 
   hostState(p: number): PageState {
@@ -121,13 +145,13 @@ export class PkvmState {
     return this.s[p * PAGE_WORDS + 1 + CNT];
   }
   setHostShareGuestCount(p: number, n: number): void {
-    this.s[p * PAGE_WORDS + 1 + CNT] = n;
+    this.put(p * PAGE_WORDS + 1 + CNT, n);
   }
   refcount(p: number): number {
     return this.s[p * PAGE_WORDS + 1 + REF];
   }
   setRefcount(p: number, n: number): void {
-    this.s[p * PAGE_WORDS + 1 + REF] = n;
+    this.put(p * PAGE_WORDS + 1 + REF, n);
   }
   /** Ghost: the page is shared with the secure world through the FF-A proxy. */
   ffaShared(p: number): boolean {
@@ -180,7 +204,7 @@ export class PkvmState {
     this.setField(p, S2_KIND, 2, kind);
     this.setField(p, S2_PROT, 3, prot);
     this.setFlag(p, ANNOT_OWNER, owner === Owner.GUEST);
-    this.s[p * PAGE_WORDS + 1 + ANNOT] = (vm | (gfn << 8)) >>> 0;
+    this.put(p * PAGE_WORDS + 1 + ANNOT, (vm | (gfn << 8)) >>> 0);
   }
 
   // ---- per page: contents label ------------------------------------------------------------
@@ -206,10 +230,10 @@ export class PkvmState {
     return this.s[0] === 0 ? -1 : this.s[0] >>> 16;
   }
   setLoaded(vm: number, vcpu: number): void {
-    this.s[0] = (vm + 1) | (vcpu << 16);
+    this.put(0, (vm + 1) | (vcpu << 16));
   }
   clearLoaded(): void {
-    this.s[0] = 0;
+    this.put(0, 0);
   }
 
   // ---- per VM slot ---------------------------------------------------------------------------
@@ -218,20 +242,20 @@ export class PkvmState {
     return this.s[this.w.vm[v].base];
   }
   setVmLife(v: number, l: VmLife): void {
-    this.s[this.w.vm[v].base] = l;
+    this.put(this.w.vm[v].base, l);
   }
   vmMetaPfn(v: number): number {
     return this.s[this.w.vm[v].meta];
   }
   setVmMetaPfn(v: number, pfn: number): void {
-    this.s[this.w.vm[v].meta] = pfn;
+    this.put(this.w.vm[v].meta, pfn);
   }
   /** The vCPU's metadata pfn, or -1 when the slot is not initialised. */
   vcpuPfn(v: number, i: number): number {
     return this.s[this.w.vm[v].vcpus + i] - 1;
   }
   setVcpuPfn(v: number, i: number, pfn: number): void {
-    this.s[this.w.vm[v].vcpus + i] = pfn + 1;
+    this.put(this.w.vm[v].vcpus + i, pfn + 1);
   }
   memcacheCount(v: number, i: number): number {
     return this.s[this.memcacheBase(v, i)];
@@ -241,14 +265,14 @@ export class PkvmState {
   }
   memcachePush(v: number, i: number, pfn: number): void {
     const b = this.memcacheBase(v, i);
-    this.s[b + 1 + this.s[b]] = pfn;
-    this.s[b]++;
+    this.put(b + 1 + this.s[b], pfn);
+    this.put(b, this.s[b] + 1);
   }
   memcachePop(v: number, i: number): number {
     const b = this.memcacheBase(v, i);
     const pfn = this.s[b + this.s[b]];
-    this.s[b + this.s[b]] = 0;
-    this.s[b]--;
+    this.put(b + this.s[b], 0);
+    this.put(b, this.s[b] - 1);
     return pfn;
   }
   private memcacheBase(v: number, i: number): number {
@@ -259,7 +283,7 @@ export class PkvmState {
     return this.s[this.w.vm[v].tables + t] - 1;
   }
   setTablePfn(v: number, t: number, pfn: number): void {
-    this.s[this.w.vm[v].tables + t] = pfn + 1;
+    this.put(this.w.vm[v].tables + t, pfn + 1);
   }
 
   // ---- per VM slot and gfn: the guest stage-2 leaf --------------------------------------------
@@ -285,8 +309,7 @@ export class PkvmState {
     return Math.floor(this.gword(v, gfn) / G_PFN);
   }
   setGuestMapping(v: number, gfn: number, pfn: number, st: PageState, prot: number, block: boolean): void {
-    this.s[this.w.vm[v].gfns + gfn] =
-      (GuestEntry.MAPPED | (st << G_STATE) | (prot << G_PROT) | (block ? G_BLOCK : 0)) + pfn * G_PFN;
+    this.put(this.w.vm[v].gfns + gfn, (GuestEntry.MAPPED | (st << G_STATE) | (prot << G_PROT) | (block ? G_BLOCK : 0)) + pfn * G_PFN);
   }
   setGuestState(v: number, gfn: number, st: PageState): void {
     this.setGuestMapping(v, gfn, this.guestPfn(v, gfn), st, this.guestProt(v, gfn), this.guestBlock(v, gfn));
@@ -295,9 +318,9 @@ export class PkvmState {
     this.setGuestMapping(v, gfn, this.guestPfn(v, gfn), this.guestState(v, gfn), prot, this.guestBlock(v, gfn));
   }
   setGuestPoison(v: number, gfn: number): void {
-    this.s[this.w.vm[v].gfns + gfn] = GuestEntry.POISON;
+    this.put(this.w.vm[v].gfns + gfn, GuestEntry.POISON);
   }
   clearGuestEntry(v: number, gfn: number): void {
-    this.s[this.w.vm[v].gfns + gfn] = 0;
+    this.put(this.w.vm[v].gfns + gfn, 0);
   }
 }

@@ -23,6 +23,33 @@ export interface VmLayout {
   nTables: number;
 }
 
+/**
+ * A state takes at most this many words (16 MiB, about a million pages): engines hold several,
+ * a search many more. parseWorldConfig refuses bigger worlds before anything is allocated.
+ */
+export const MAX_STATE_WORDS = 1 << 22;
+
+/** Words of RAM pages (not MMIO): the capacity of each vCPU's memcache. */
+function ramPages({ pages, mmio }: WorldConfig): number {
+  return pages - mmio.reduce((n, [s, e]) => n + e - s, 0);
+}
+
+/** The state's words, and the config key that accounts for most of them (its pages or its VMs). */
+export function stateFootprint(c: WorldConfig): { words: number; key: string; why: string } {
+  const cap = c.memcache ? ramPages(c) : 0;
+  const pages = 1 + c.pages * PAGE_WORDS;
+  let [vms, vcpus, gfns] = [0, 0, 0];
+  for (const v of c.vms) {
+    const tables = c.memcache ? Math.ceil(v.gfns / c.blockPages) : 0;
+    vms += 2 + v.vcpus * (2 + cap) + tables + v.gfns;
+    vcpus += v.vcpus;
+    gfns += v.gfns;
+  }
+  if (pages >= vms) return { words: pages + vms, key: "pages", why: `${c.pages} pages x ${PAGE_WORDS} words` };
+  const memcache = c.memcache ? ` with memcaches of up to ${cap} pages each` : "";
+  return { words: pages + vms, key: "vms", why: `${c.vms.length} VMs: ${vcpus} vCPUs${memcache}, ${gfns} guest frames` };
+}
+
 export class World {
   readonly pages: number;
   /** Segment id of every pfn below the limit, and of the gap past it. */
@@ -36,8 +63,11 @@ export class World {
   constructor(readonly config: WorldConfig) {
     const { pages, mmio, nomap } = config;
     this.pages = pages;
-    const kindOf = (p: number): SegKind =>
-      mmio.some(([s, e]) => p >= s && p < e) ? SegKind.GAP : nomap.includes(p) ? SegKind.NOMAP : SegKind.MEMORY;
+    // One mark per pfn: a config may list 100,000 NOMAP pages, so no list is scanned per page.
+    const kind = new Uint8Array(pages);
+    for (const p of nomap) kind[p] = SegKind.NOMAP;
+    for (const [s, e] of mmio) kind.fill(SegKind.GAP, s, e);
+    const kindOf = (p: number): SegKind => kind[p];
     this.seg = new Int32Array(pages);
     for (let p = 0; p < pages; p++) {
       const k = kindOf(p);
@@ -52,9 +82,7 @@ export class World {
       this.pastLimitSeg = this.segKind.length - 1;
     }
 
-    let ram = 0;
-    for (let p = 0; p < pages; p++) if (kindOf(p) !== SegKind.GAP) ram++;
-    this.memcacheCap = config.memcache ? ram : 0;
+    this.memcacheCap = config.memcache ? ramPages(config) : 0;
 
     let off = 1 + pages * PAGE_WORDS; // word 0: the loaded vCPU
     for (const v of config.vms) {

@@ -7,7 +7,7 @@ import type { Step } from "../model/actions.js";
 import type { Ret } from "../model/errno.js";
 import { Contents, PageState, type PkvmState } from "../model/state.js";
 import { PAGE_WORDS } from "../model/world.js";
-import { contentsName, hostAccessible, stateName } from "./lib/pages.js";
+import { comparedWords, contentsName, hostAccessible, stateName } from "./lib/pages.js";
 import { wordName } from "./lib/words.js";
 import { finding, type Finding, type Property } from "./property.js";
 
@@ -23,8 +23,13 @@ function handedBackProblem(pre: PkvmState, post: PkvmState, p: number): string |
   return null;
 }
 
-function firstChange(pre: Uint32Array, post: Uint32Array, skipFrom: number, skipTo: number): number {
-  for (let i = 0; i < pre.length; i++) if (pre[i] !== post[i] && (i < skipFrom || i >= skipTo)) return i;
+/** The first word that differs outside [skipFrom, skipTo); `only`: the words to compare, else all. */
+function firstChange(pre: Uint32Array, post: Uint32Array, skipFrom: number, skipTo: number, only: Int32Array | null = null): number {
+  const n = only ? only.length : pre.length;
+  for (let j = 0; j < n; j++) {
+    const i = only ? only[j] : j;
+    if (pre[i] !== post[i] && (i < skipFrom || i >= skipTo)) return i;
+  }
   return -1;
 }
 
@@ -32,7 +37,7 @@ function changed(pre: PkvmState, step: Step, ret: Ret, post: PkvmState): Finding
   const hands = HANDS_BACK.has(step.action.name) && step.args.pfn < pre.w.pages;
   const from = hands ? 1 + step.args.pfn * PAGE_WORDS : 0;
   const to = hands ? from + PAGE_WORDS : 0;
-  const i = firstChange(pre.s, post.s, from, to);
+  const i = firstChange(pre.s, post.s, from, to, comparedWords());
   if (i >= 0) {
     const { text, ...where } = wordName(pre.w, i);
     return finding(`${text}: changed by ${step.action.name}, which returned ${ret}`, where);

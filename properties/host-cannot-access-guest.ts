@@ -6,7 +6,7 @@
 
 import { PageState, type PkvmState } from "../model/state.js";
 import { guestMaps } from "./lib/guest-maps.js";
-import { hostAccessible, s2Name } from "./lib/pages.js";
+import { checkedPages, hostAccessible, s2Name } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 /** Who holds p privately, for a message: "hyp", "vm 0 gfn 1" or "a finalized VM (leaked)". */
@@ -24,7 +24,7 @@ const property: Property = {
   actions: ["host_read", "host_write"],
   checkState(s) {
     const maps = guestMaps(s);
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (!hostAccessible(s, p)) continue;
       const hyp = s.hypState(p) === PageState.OWNED;
       if (!hyp && maps.mapped(p, PageState.OWNED) === 0) continue;

@@ -4,7 +4,7 @@
 // included. Leaked pages keep stale annotations and have property 15.
 
 import { GuestEntry, Owner, PageState, S2, VmLife, type PkvmState } from "../model/state.js";
-import { annotationName, s2Name, stateName } from "./lib/pages.js";
+import { annotationName, checkedPages, s2Name, stateName } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 /** Does the owner the annotation on p names own p outright? */
@@ -28,7 +28,7 @@ const property: Property = {
   description: "host NOPAGE pages carry an annotation naming their true owner; all others are empty or identity-mapped",
   invariant: 7,
   checkState(s) {
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       const e = s.hostS2(p);
       if (!s.w.isMemory(p)) {
         if (e === S2.ANNOTATION) return finding(`pfn ${p}: MMIO page annotated (${annotationName(s, p)})`, { pages: [p] });

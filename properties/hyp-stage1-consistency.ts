@@ -3,7 +3,7 @@
 // a refcount anywhere else would let hyp_donate_host hand back a page still in use (B8).
 
 import { PageState } from "../model/state.js";
-import { stateName } from "./lib/pages.js";
+import { checkedPages, stateName } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const property: Property = {
@@ -11,7 +11,7 @@ const property: Property = {
   description: "the hyp stage-1 maps a page exactly when hyp owns it, or borrows it with a pin",
   invariant: 8,
   checkState(s) {
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       const hyp = s.hypState(p);
       const ref = s.refcount(p);
       if (ref > 0 && hyp !== PageState.SHARED_BORROWED) {

@@ -6,7 +6,7 @@
 
 import { PageState, S2 } from "../model/state.js";
 import { guestMaps, type GuestMaps } from "./lib/guest-maps.js";
-import { s2Name, stateName } from "./lib/pages.js";
+import { checkedPages, s2Name, stateName } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const property: Property = {
@@ -15,7 +15,7 @@ const property: Property = {
   invariant: 15,
   checkState(s) {
     let maps: GuestMaps | null = null; // most states have no leaks: index only when one does
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (!s.leaked(p)) continue;
       maps ??= guestMaps(s);
       let problem: string | null = null;

@@ -6,7 +6,7 @@
 import { SegKind } from "../model/world.js";
 import { PageState } from "../model/state.js";
 import { guestMaps } from "./lib/guest-maps.js";
-import { stateName } from "./lib/pages.js";
+import { checkedPages, stateName } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const property: Property = {
@@ -15,7 +15,7 @@ const property: Property = {
   checkState(s) {
     const w = s.w;
     let maps: ReturnType<typeof guestMaps> | undefined;
-    for (let p = 0; p < w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (w.segKind[w.seg[p]] !== SegKind.NOMAP) continue;
       maps ??= guestMaps(s);
       const why =

@@ -3,7 +3,7 @@
 
 import { PageState } from "../model/state.js";
 import { guestMaps } from "./lib/guest-maps.js";
-import { stateName, tracked } from "./lib/pages.js";
+import { checkedPages, stateName, tracked } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const property: Property = {
@@ -12,7 +12,7 @@ const property: Property = {
   invariant: 6,
   checkState(s) {
     const maps = guestMaps(s);
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (!tracked(s, p)) continue;
       const foreign = s.hypState(p) === PageState.OWNED || maps.mapped(p, PageState.OWNED) > 0;
       const nopage = s.hostState(p) === PageState.NOPAGE;

@@ -6,7 +6,7 @@
 // Step form: a host read that succeeds does not read such contents.
 
 import { Contents, type PkvmState } from "../model/state.js";
-import { hostAccessible, s2Name } from "./lib/pages.js";
+import { checkedPages, hostAccessible, s2Name } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const secret = (c: Contents): boolean => c === Contents.GUEST || c === Contents.HYP;
@@ -21,7 +21,7 @@ const property: Property = {
   invariant: 12,
   actions: ["host_read"],
   checkState(s) {
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (!secret(s.contents(p)) || !hostAccessible(s, p)) continue;
       return finding(`pfn ${p}: holds ${contentsLabel(s, p)} but host stage-2 ${s2Name(s.hostS2(p))} (host-accessible)`, { pages: [p] });
     }

@@ -3,7 +3,7 @@
 
 import { PageState, type PkvmState } from "../model/state.js";
 import { guestMaps, type GuestMaps } from "./lib/guest-maps.js";
-import { stateName, tracked } from "./lib/pages.js";
+import { checkedPages, stateName, tracked } from "./lib/pages.js";
 import { finding, type Property } from "./property.js";
 
 const owns = (st: PageState): boolean => st === PageState.OWNED || st === PageState.SHARED_OWNED;
@@ -22,7 +22,7 @@ const property: Property = {
   invariant: 1,
   checkState(s) {
     const maps = guestMaps(s);
-    for (let p = 0; p < s.w.pages; p++) {
+    for (const p of checkedPages(s)) {
       if (!tracked(s, p)) continue;
       const n = (owns(s.hostState(p)) ? 1 : 0) + (owns(s.hypState(p)) ? 1 : 0) + maps.owners(p);
       if (n === 1) continue;

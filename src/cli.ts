@@ -10,6 +10,7 @@ import { hideBin } from "yargs/helpers";
 import { InputError } from "../model/config.js";
 import { checkCommand } from "./commands/check.js";
 import { EXIT } from "./commands/exit.js";
+import { protectOperands } from "./commands/operands.js";
 import { exportCommand } from "./commands/export.js";
 import { faultsCommand } from "./commands/faults.js";
 import { listCommand } from "./commands/list.js";
@@ -17,15 +18,27 @@ import { replayCommand } from "./commands/replay.js";
 import { reportCommand } from "./commands/report.js";
 import { installSignalHandlers } from "./io/interrupt.js";
 import { WriteError } from "./io/write-file.js";
+import { DEFAULT_MAX_INPUT_BYTES, setMaxInputBytes } from "./input-file.js";
 
 function oneLine(message: string): string {
   return message.trim().replace(/\s*\n\s*/g, "; ");
 }
 
 installSignalHandlers();
+const operands = protectOperands(hideBin(process.argv));
 try {
-  await yargs(hideBin(process.argv))
+  await yargs(operands.args)
     .scriptName("pkvm-check")
+    .option("max-input-bytes", {
+      type: "number",
+      global: true,
+      default: DEFAULT_MAX_INPUT_BYTES,
+      describe: "refuse trace, config and baseline files larger than this",
+    })
+    .middleware((argv) => {
+      operands.restore(argv);
+      setMaxInputBytes(argv["max-input-bytes"]);
+    })
     .command(checkCommand)
     .command(replayCommand)
     .command(listCommand)
@@ -36,7 +49,7 @@ try {
     .strict()
     // A usage error comes with a message only; an error thrown by a command comes as itself.
     .fail((msg, err) => {
-      throw err ?? new InputError(msg);
+      throw err ?? new InputError(operands.restoreText(msg));
     })
     .help()
     .parseAsync();

@@ -1,8 +1,9 @@
 // The built-in world configs that `--config NAME` and a trace's "config" may name, and the
 // resolution of a config given by name, by file or inline into a validated WorldConfig.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { InputError, parseWorldConfig, type WorldConfig } from "../model/config.js";
+import { readInputJson } from "./input-file.js";
 
 export interface BuiltinConfig {
   readonly name: string;
@@ -90,17 +91,7 @@ export function resolveConfig(spec: unknown, where = "config"): NamedConfig {
   return { name: spec, config: parseWorldConfig(readJson(spec), `${spec}: config`) };
 }
 
-/** A JSON file, or an InputError naming it: unreadable files and bad JSON are user errors. */
+/** A JSON file, or an InputError naming it: unreadable, oversized and bad JSON files are user errors. */
 export function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: invalid JSON: ${(e as Error).message.split("\n")[0]}`);
-  }
+  return readInputJson(file);
 }

@@ -34,3 +34,43 @@ export function fingerprintHex(s: Uint32Array): string {
   fingerprint(s);
   return FP[0].toString(16).padStart(8, "0") + FP[1].toString(16).padStart(8, "0");
 }
+
+/**
+ * An additive fingerprint: each lane is the sum of a hash of every (index, word) pair, so that a
+ * step that changed k words updates it in O(k) (`AdditiveFingerprint.update`) instead of hashing
+ * the whole state again. The random engine, whose states in a big world are tens of thousands
+ * of words of which a step changes a handful, keeps one; the exhaustive search hashes whole
+ * states (fingerprint).
+ */
+export class AdditiveFingerprint {
+  a = 0;
+  b = 0;
+
+  /** The fingerprint of a whole state. */
+  reset(s: Uint32Array): void {
+    this.a = 0;
+    this.b = 0;
+    for (let i = 0; i < s.length; i++) this.add(i, s[i], 1);
+  }
+
+  /** From the state `pre` to `post`, which differ only at the `n` word indices in `changed`. */
+  update(pre: Uint32Array, post: Uint32Array, changed: Int32Array, n: number): void {
+    for (let j = 0; j < n; j++) {
+      const i = changed[j];
+      this.add(i, pre[i], -1);
+      this.add(i, post[i], 1);
+    }
+  }
+
+  /** Into FP, as fingerprint does. */
+  get(): void {
+    FP[0] = fmix(this.a);
+    FP[1] = fmix(this.b ^ this.a);
+  }
+
+  private add(i: number, v: number, sign: number): void {
+    const x = Math.imul(i + 1, 0x9e3779b1) ^ v;
+    this.a = (this.a + sign * fmix(Math.imul(x, 0xcc9e2d51) ^ 0x85ebca6b)) | 0;
+    this.b = (this.b + sign * fmix(Math.imul(x ^ 0x27d4eb2f, 0x1b873593) + i)) | 0;
+  }
+}

@@ -11,14 +11,17 @@ import { InputError } from "../model/config.js";
 import type { Ret } from "../model/errno.js";
 import { PkvmState } from "../model/state.js";
 import { World } from "../model/world.js";
-import type { Finding, Property } from "../properties/property.js";
-import { PROPERTIES, propertyById } from "../properties/registry.js";
+import type { Finding, Property, TemporalProperty } from "../properties/property.js";
+import { PROPERTIES, propertyById, TEMPORAL_PROPERTIES, temporalById } from "../properties/registry.js";
 import { Engine, type ModelVariant } from "./engine.js";
+import { loopCloses, temporalViolations } from "./temporal-replay.js";
 import { argsToJson, INITIAL_STEP, type Trace } from "./trace.js";
 
 export interface ReplayOptions {
   /** The properties to check (see selectProperties); all of them when absent. */
   properties?: readonly Property[];
+  /** The temporal properties to check (see selectTemporal); all of them when absent. */
+  temporal?: readonly TemporalProperty[];
   /** A deviation from the real model (seeded faults). */
   variant?: ModelVariant;
 }
@@ -47,14 +50,26 @@ export interface ReplayResult {
   ok: boolean;
   steps: StepOutcome[];
   violations: ViolationOutcome[];
+  /** A lasso's loop (trace `loop`), and whether it closes on this model. */
+  loop?: number;
+  loopCloses?: boolean;
 }
 
-/** The properties with the given ids (all when absent); an unknown id is an input error. */
+/**
+ * The state and step properties among the given ids (all when absent); an id that names no
+ * property of either kind is an input error.
+ */
 export function selectProperties(ids?: readonly string[]): readonly Property[] {
   if (!ids) return PROPERTIES;
-  return ids.map(
-    (id) => propertyById(id) ?? fail(`property "${id}": unknown (known: ${PROPERTIES.map((p) => p.id).join(", ")})`),
+  return ids.filter((id) => !temporalById(id)).map(
+    (id) => propertyById(id) ?? fail(`property "${id}": unknown (known: ${[...PROPERTIES, ...TEMPORAL_PROPERTIES].map((p) => p.id).join(", ")})`),
   );
+}
+
+/** The temporal properties among the given ids (all when absent). */
+export function selectTemporal(ids?: readonly string[]): readonly TemporalProperty[] {
+  if (!ids) return TEMPORAL_PROPERTIES;
+  return ids.flatMap((id) => temporalById(id) ?? []);
 }
 
 function fail(message: string): never {
@@ -68,41 +83,75 @@ export function replay(trace: Trace, opts: ReplayOptions = {}): ReplayResult {
   const violations: ViolationOutcome[] = [];
   const report = (p: Property, step: number, finding: Finding | null, state: Uint32Array, pre?: Uint32Array) => {
     if (finding && !violations.some((v) => v.property === p.id)) {
-      violations.push({ property: p.id, step, finding, state, pre });
+      violations.push({ property: p.id, step, finding, state: state.slice(), pre: pre?.slice() });
     }
   };
 
+  // Two buffers stepped in place, whatever the trace's length; a violation keeps copies of its states.
   let state = engine.initial();
-  for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(new PkvmState(world, state)) ?? null, state);
+  const pre = new Uint32Array(state.length);
+  const preK = new PkvmState(world, pre);
+  const postK = new PkvmState(world, state);
+  for (const p of properties) report(p, INITIAL_STEP, p.checkState?.(postK) ?? null, state);
+  // A lasso's states are kept for its loop and fairness checks (lassos are short); any other trace keeps two.
+  const kept: Uint32Array[] | undefined = trace.loop !== undefined ? [state.slice()] : undefined;
 
-  const steps = trace.steps.map(({ step, expect }, index): StepOutcome => {
-    const { state: post, ret } = engine.step(state, step);
-    const preK = new PkvmState(world, state);
-    const postK = new PkvmState(world, post);
+  const steps: StepOutcome[] = [];
+  let ok = violations.length === 0;
+  trace.steps.forEach(({ step, expect }, index) => {
+    pre.set(state);
+    const ret = engine.applyInPlace(state, step);
     for (const p of properties) {
-      report(p, index, p.checkStep?.(preK, step, ret, postK) ?? null, post, state);
-      report(p, index, p.checkState?.(postK) ?? null, post);
+      report(p, index, p.checkStep?.(preK, step, ret, postK) ?? null, state, pre);
+      report(p, index, p.checkState?.(postK) ?? null, state);
     }
-    state = post;
-    return { index, step, ret, expect, match: expect === undefined || expect === ret };
+    const match = expect === undefined || expect === ret;
+    ok &&= match;
+    steps.push({ index, step, ret, expect, match });
+    kept?.push(state.slice());
   });
 
-  return { file: trace.file, world, ok: violations.length === 0 && steps.every((s) => s.match), steps, violations };
+  const states = kept ?? [state];
+  violations.push(...temporalViolations(trace, engine, states, opts.temporal ?? TEMPORAL_PROPERTIES));
+  const closes = loopCloses(trace, states);
+  return {
+    file: trace.file,
+    world,
+    ok: ok && violations.length === 0 && closes,
+    steps,
+    violations,
+    ...(trace.loop !== undefined ? { loop: trace.loop, loopCloses: closes } : {}),
+  };
 }
 
-/** One trace's entry of `replay --json` (interface.md); `expect` is null where the trace has none. */
+/** One step's entry of `replay --json`; `expect` is null where the trace has none. */
+function stepToJson(s: StepOutcome): Record<string, unknown> {
+  return { index: s.index, action: s.step.action.name, args: argsToJson(s.step), ret: s.ret, expect: s.expect ?? null, match: s.match };
+}
+
+/** One trace's entry of `replay --json` (interface.md). */
 export function replayToJson(r: ReplayResult): Record<string, unknown> {
   return {
     file: r.file,
     ok: r.ok,
-    steps: r.steps.map((s) => ({
-      index: s.index,
-      action: s.step.action.name,
-      args: argsToJson(s.step),
-      ret: s.ret,
-      expect: s.expect ?? null,
-      match: s.match,
-    })),
+    steps: r.steps.map(stepToJson),
     violations: r.violations.map(({ property, step, finding }) => ({ property, step, ...finding })),
+    ...(r.loop !== undefined ? { loop: r.loop, loopCloses: r.loopCloses } : {}),
   };
+}
+
+/**
+ * `replay --json`'s document, `{ "traces": [...] }`, a piece at a time: one line per step, so
+ * that a million-step trace is never one string.
+ */
+export function replayJson(results: readonly ReplayResult[], emit: (text: string) => void): void {
+  emit('{\n  "traces": [');
+  results.forEach((r, t) => {
+    emit(`${t === 0 ? "" : ","}\n    {\n      "file": ${JSON.stringify(r.file)},\n      "ok": ${r.ok},\n      "steps": [`);
+    r.steps.forEach((s, i) => emit(`${i === 0 ? "" : ","}\n        ${JSON.stringify(stepToJson(s))}`));
+    const violations = r.violations.map(({ property, step, finding }) => ({ property, step, ...finding }));
+    const loop = r.loop !== undefined ? `,\n      "loop": ${r.loop},\n      "loopCloses": ${r.loopCloses}` : "";
+    emit(`${r.steps.length ? "\n      " : ""}],\n      "violations": ${JSON.stringify(violations)}${loop}\n    }`);
+  });
+  emit(`${results.length ? "\n  " : ""}]\n}\n`);
 }

@@ -5,7 +5,7 @@ import { formatStep } from "../model/actions.js";
 import { formatProt } from "../model/args.js";
 import { Contents, GuestEntry, PageState, PkvmState, VmLife } from "../model/state.js";
 import { SegKind } from "../model/world.js";
-import type { ReplayResult, ViolationOutcome } from "./replay.js";
+import type { ReplayResult, StepOutcome, ViolationOutcome } from "./replay.js";
 import { hostStage2 } from "./report/view.js";
 
 const protName = (prot: number) => formatProt(prot) || "none";
@@ -67,24 +67,57 @@ export function describeFinding(r: ReplayResult, v: ViolationOutcome): string[] 
 
 /** One line per step (a mismatch is marked), then each violation with the state it names. */
 export function formatReplay(r: ReplayResult): string {
-  const calls = r.steps.map((s) => formatStep(s.step));
-  const width = Math.max(0, ...calls.map((c) => c.length));
-  const lines = [`${r.file}:`];
-  r.steps.forEach((s, i) => {
-    const expected = s.expect === undefined ? "" : `  expected ${s.expect}`;
-    const mark = s.match ? "" : "  <-- MISMATCH";
-    lines.push(`  ${String(s.index).padStart(3)}  ${calls[i].padEnd(width)}  ${s.ret.padEnd(10)}${expected}${mark}`.trimEnd());
-  });
+  const lines: string[] = [];
+  replayLines(r, (l) => lines.push(l));
+  return lines.join("\n");
+}
+
+/** The width of the widest step call, for aligning the returns; a loop, not a spread of a million arguments. */
+export function callWidth(r: ReplayResult): number {
+  let width = 0;
+  for (const s of r.steps) width = Math.max(width, formatStep(s.step).length);
+  return width;
+}
+
+/** formatReplay's lines one at a time: the header, one per step, the violations, the verdict. */
+export function replayLines(r: ReplayResult, line: (l: string) => void): void {
+  const width = callWidth(r);
+  line(`${r.file}:`);
+  for (const s of r.steps) line(stepLine(s, width));
+  if (r.loop !== undefined) line(loopLine(r.loop, r.steps.length, r.loopCloses === true));
+  violationLines(r, line);
+  line(verdictLine(r));
+}
+
+/** A step's line of the listing, its call padded to `width`. */
+export function stepLine(s: StepOutcome, width: number): string {
+  const expected = s.expect === undefined ? "" : `  expected ${s.expect}`;
+  const mark = s.match ? "" : "  <-- MISMATCH";
+  return `  ${String(s.index).padStart(3)}  ${formatStep(s.step).padEnd(width)}  ${s.ret.padEnd(10)}${expected}${mark}`.trimEnd();
+}
+
+/** Each violation with the state it names. */
+export function violationLines(r: ReplayResult, line: (l: string) => void): void {
   for (const v of r.violations) {
     const at = v.step < 0 ? "in the initial state" : `at step ${v.step}`;
-    lines.push(`  VIOLATION ${v.property} ${at}: ${v.finding.message}`, ...describeFinding(r, v));
+    line(`  VIOLATION ${v.property} ${at}: ${v.finding.message}`);
+    describeFinding(r, v).forEach(line);
   }
-  const mismatches = r.steps.filter((s) => !s.match).length;
-  const verdict = r.ok
+}
+
+/** The listing's last line: `FILE: ok` or what failed. */
+export function verdictLine(r: ReplayResult): string {
+  let mismatches = 0;
+  for (const s of r.steps) if (!s.match) mismatches++;
+  return `${r.file}: ` + (r.ok
     ? "ok"
-    : `FAILED (${plural(mismatches, "mismatched return")}, ${plural(r.violations.length, "property violated", "properties violated")})`;
-  lines.push(`${r.file}: ${verdict}`);
-  return lines.join("\n");
+    : `FAILED (${plural(mismatches, "mismatched return")}, ${plural(r.violations.length, "property violated", "properties violated")})`);
+}
+
+/** A lasso's loop: which steps repeat, and whether they really return to where they started. */
+function loopLine(loop: number, n: number, closes: boolean): string {
+  const what = loop < n ? `steps ${loop}..${n - 1} repeat forever` : "the run stays in its last state forever (only calls that change nothing)";
+  return closes ? `  loop: ${what}` : `  LOOP DOES NOT CLOSE: the state after step ${n - 1} is not the state before step ${loop}`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

@@ -35,12 +35,18 @@ export interface Trace {
   configName: string;
   steps: TraceStep[];
   violation?: Violation;
+  /**
+   * A lasso (a leads-to counterexample): the steps from index `loop` on repeat forever; the
+   * state after the last step is the state before step `loop`. `loop` = steps.length: the run
+   * stays in the last state, making only calls that change nothing.
+   */
+  loop?: number;
   meta?: Record<string, unknown>;
 }
 
 type Fail = (field: string, what: string) => never;
 
-const TOP_KEYS = ["format", "config", "steps", "violation", "meta"];
+const TOP_KEYS = ["format", "config", "steps", "violation", "loop", "meta"];
 const STEP_KEYS = ["action", "args", "expect"];
 const VIOLATION_KEYS = ["property", "step", "message"];
 
@@ -50,11 +56,18 @@ function isObject(x: unknown): x is Record<string, unknown> {
 
 /** Reads and validates a trace file. */
 export function readTrace(file: string): Trace {
-  return parseTrace(readJson(file), file);
+  return parseTrace(readJson(file), file, { consume: true });
 }
 
-/** Validates a trace already parsed from JSON; `file` prefixes every error message. */
-export function parseTrace(t: unknown, file: string): Trace {
+/** Distinct steps whose parse is shared by equal steps (a long trace repeats a few steps). */
+const SHARED_STEPS = 1 << 16;
+
+/**
+ * Validates a trace already parsed from JSON; `file` prefixes every error message. With
+ * `consume`, each parsed step is dropped from `t` once validated, so that a long trace is not
+ * held twice.
+ */
+export function parseTrace(t: unknown, file: string, opts: { consume?: boolean } = {}): Trace {
   const fail: Fail = (field, what) => {
     throw new InputError(`${file}: ${field}: ${what}`);
   };
@@ -69,10 +82,25 @@ export function parseTrace(t: unknown, file: string): Trace {
   const { config } = resolveConfig(t.config, `${file}: config`);
 
   if (!Array.isArray(t.steps)) fail("steps", "expected an array");
-  const steps = t.steps.map((s, i) => parseTraceStep(s, `steps[${i}]`, config, fail));
+  const raw: unknown[] = t.steps;
+  const shared = new Map<string, TraceStep>();
+  const steps = raw.map((s, i) => {
+    if (opts.consume) raw[i] = null;
+    // The step's exact text as the key: equal text, equal step.
+    const key = JSON.stringify(s);
+    const known = shared.get(key);
+    if (known) return known;
+    const step = parseTraceStep(s, `steps[${i}]`, config, fail);
+    if (shared.size < SHARED_STEPS) shared.set(key, step);
+    return step;
+  });
 
   const trace: Trace = { file, config, configName: typeof t.config === "string" ? t.config : file, steps };
   if (t.violation !== undefined) trace.violation = parseViolation(t.violation, steps.length, fail);
+  if (t.loop !== undefined) {
+    const ok = Number.isInteger(t.loop) && (t.loop as number) >= 0 && (t.loop as number) <= steps.length;
+    trace.loop = ok ? (t.loop as number) : fail("loop", `expected a step index from 0 to ${steps.length} (the number of steps)`);
+  }
   if (t.meta !== undefined) {
     if (!isObject(t.meta)) fail("meta", "expected an object");
     trace.meta = t.meta;
@@ -167,6 +195,7 @@ function stepToJson({ step, expect }: TraceStep): Record<string, unknown> {
 export function traceToJson(t: Trace): Record<string, unknown> {
   const out: Record<string, unknown> = { format: TRACE_FORMAT, config: t.config, steps: t.steps.map(stepToJson) };
   if (t.violation) out.violation = t.violation;
+  if (t.loop !== undefined) out.loop = t.loop;
   if (t.meta) out.meta = t.meta;
   return out;
 }
@@ -194,7 +223,11 @@ function canonicalJson(x: unknown): string {
 
 /** Names a run: the config and the actions with their arguments, not what was expected of them. */
 export function traceId(t: Trace): string {
-  const run = { config: t.config, steps: t.steps.map(({ step }) => ({ action: step.action.name, args: argsToJson(step) })) };
+  const run = {
+    config: t.config,
+    steps: t.steps.map(({ step }) => ({ action: step.action.name, args: argsToJson(step) })),
+    ...(t.loop !== undefined ? { loop: t.loop } : {}),
+  };
   return createHash("sha256").update(canonicalJson(run)).digest("hex").slice(0, 12);
 }
 

@@ -82,7 +82,10 @@ describe("exit 2: bad input or usage, one line naming the file and the field, no
     ["check --max-states abc", [...tiny, "--max-states", "abc"], "--max-states: expected a positive integer, got NaN"],
     ["check --max-states 0", [...tiny, "--max-states", "0"], "--max-states: expected a positive integer, got 0"],
     ["check --engine nope", ["check", "--engine", "nope"], '--engine: unknown engine "nope" (known: bfs, random, smt)'],
-    ["check --seed x", ["check", "--engine", "random", "--seed", "x"], '--seed: expected a non-negative 32-bit integer or "random", got "x"'],
+    ["check --seed x", ["check", "--engine", "random", "--seed", "x"], '--seed: expected a 32-bit integer (-2147483648 .. 4294967295) or "random", got "x"'],
+    ["check --baseline: a missing file", [...tiny, "--baseline", "nope.json"], "nope.json: cannot read: no such known-findings baseline"],
+    ["check: a project file with an unknown key", tiny, /^pkvm-check: .*pkvm-check\.json: corpos: unknown key \(known: baseline, corpus\)\n$/, (cwd) => writeFileSync(join(cwd, "pkvm-check.json"), '{"corpos": "x"}')],
+    ["check: a project file's baseline missing", tiny, /^pkvm-check: .*findings\/known-findings\.json: cannot read: no such known-findings baseline\n$/, (cwd) => writeFileSync(join(cwd, "pkvm-check.json"), '{"baseline": "findings/known-findings.json"}')],
     ["check --shard 3/2", ["check", "--engine", "random", "--shard", "3/2"], '--shard: expected I/N with 0 <= I < N, got "3/2"'],
     ["check --config nope", ["check", "--config", "nope"], "nope: neither a built-in config (tiny, default, wide) nor a file"],
     ["check --property nope", [...tiny, "--property", "nope"], /^pkvm-check: property "nope": unknown \(known: /],
@@ -123,7 +126,7 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
   });
 
   it("check: 1 on a new violation, and --itf, --html, --sarif write their files", () => {
-    const r = cli([...tiny, "--baseline", NO_BASELINE, "--itf", "--html", "html", "--sarif", "check.sarif"]);
+    const r = cli([...tiny, "--baseline", NO_BASELINE, "--itf", "--html", "html", "--sarif", "check.sarif"], (cwd) => writeFileSync(join(cwd, NO_BASELINE), "[]"));
     expect(r.code).toBe(1);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("check: FAILED");
     const cex = r.files.find((f) => /^counterexamples\/no-hyp-panic-[0-9a-f]{12}\.json$/.test(f))!;
@@ -134,6 +137,32 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
     expect(sarif.runs[0].invocations[0].exitCode).toBe(1);
     const itf = JSON.parse(readFileSync(join(r.cwd, `counterexamples/${name}.itf.json`), "utf8"));
     expect(itf.states.map((s: Record<string, unknown>) => s["mbt::actionTaken"])).toEqual(["init", "init_vm", "host_test_clear_young_guest"]);
+  });
+
+  it("check: temporal verdicts in text, JSON, JUnit and SARIF; the random engine says it skips them", () => {
+    const args = ["check", "--config", "tiny", "--engine", "bfs,random", "--runs", "20", "--baseline", KNOWN];
+    const text = cli(args);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/host-can-recover-memory +known finding finalize-leaks-unreclaimed-guest-pages \[always-eventually-possible\]/);
+    expect(text.stdout).toMatch(/teardown-completes +ok \[always-eventually-possible\]/);
+    expect(text.stdout).toMatch(/dying-vm-is-finalized +skipped \[leads-to\] +the random engine samples finite runs/);
+
+    const r = cli([...args, "--json", "--junit", "j.xml", "--sarif", "s.sarif"]);
+    const [bfs, random] = JSON.parse(r.stdout).reports as { engine: string; verdicts: { property: string; status: string; kind?: string }[] }[];
+    const temporal = (v: { kind?: string }) => v.kind !== undefined;
+    expect(bfs.verdicts.filter(temporal).map((v) => [v.property, v.kind, v.status])).toEqual([
+      ["dying-vm-is-finalized", "leads-to", "pass"],
+      ["host-can-recover-memory", "always-eventually-possible", "known"],
+      ["teardown-completes", "always-eventually-possible", "pass"],
+    ]);
+    expect(random.verdicts.filter(temporal).map((v) => v.status)).toEqual(["skipped", "skipped", "skipped"]);
+    const junit = readFileSync(join(r.cwd, "j.xml"), "utf8");
+    expect(junit).toMatch(/<testcase classname="bfs tiny" name="teardown-completes" time="[\d.]+"\/>/);
+    expect(junit).toMatch(/<testcase classname="random tiny" name="dying-vm-is-finalized" time="[\d.]+">\n +<skipped message="the random engine samples/);
+    const sarif = JSON.parse(readFileSync(join(r.cwd, "s.sarif"), "utf8")).runs[0];
+    expect(sarif.tool.driver.rules.find((x: { id: string }) => x.id === "teardown-completes").shortDescription.text).toMatch(/DYING VM can still be finalized/);
+    expect(sarif.results.find((x: { ruleId: string }) => x.ruleId === "host-can-recover-memory").suppressions).toHaveLength(1);
+    expect(sarif.properties.checked[0].proved).toEqual(expect.arrayContaining(["teardown-completes", "dying-vm-is-finalized"]));
   });
 
   it("check: 1 when a trace of the regression corpus violates a property, whatever the search found", () => {
@@ -165,6 +194,18 @@ describe("exit 0 and 1", { timeout: 60_000 }, () => {
   it("check --json: the same verdict as the exit code", () => {
     const r = cli([...tiny, "--max-states", "10", "--baseline", KNOWN, "--require-complete", "--json"]);
     expect([r.code, JSON.parse(r.stdout).ok]).toEqual([1, false]);
+  });
+
+  it("check --shard: every seed it prints, --seed takes: the base seed with the shard, or the shard's own seed alone", () => {
+    const random = ["check", "--config", "tiny", "--engine", "random", "--runs", "30", "--json", "--no-corpus"];
+    const sharded = cli([...random, "--seed", "42", "--shard", "1/4", "--progress"]);
+    expect(sharded.stderr).toContain("random: seed 42, shard 1/4\n");
+    const stats = JSON.parse(sharded.stdout).reports[0].stats;
+    expect(stats).toMatchObject({ seed: 42, shard: "1/4" });
+    expect(stats.shardSeed).toBeLessThan(0); // this shard's seed prints negative: fast-check's seeds are signed
+    const again = JSON.parse(cli([...random, "--seed", "42", "--shard", "1/4"]).stdout).reports[0].stats;
+    const alone = JSON.parse(cli([...random, "--seed", String(stats.shardSeed)]).stdout).reports[0].stats;
+    for (const s of [again, alone]) expect([s.steps, s.distinctStates]).toEqual([stats.steps, stats.distinctStates]);
   });
 
   it("list: 0", () => {

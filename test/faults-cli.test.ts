@@ -28,13 +28,13 @@ function cli(...args: string[]) {
 }
 
 /** B1 in two steps: the host shares a page with FF-A, then unshares it as if shared with hyp. */
-function b1Trace(): string {
+function b1Trace(meta?: Record<string, unknown>): string {
   const file = join(mkdtempSync(join(tmpdir(), "pkvm-faults-")), "b1.json");
   const steps = [
     { action: "host_share_ffa", args: { pfn: 1, nr_pages: 1 } },
     { action: "host_unshare_hyp", args: { pfn: 1 } },
   ];
-  writeFileSync(file, JSON.stringify({ format: "pkvm-trace/1", config: "default", steps }));
+  writeFileSync(file, JSON.stringify({ format: "pkvm-trace/1", config: "default", steps, ...(meta ? { meta } : {}) }));
   return file;
 }
 
@@ -52,6 +52,23 @@ describe("replay --fault", () => {
     expect(t.violations.map((v: { property: string }) => v.property)).toContain("share-consistency");
   });
 
+  it("replays a trace under the fault its meta.fault records, as report and export do", () => {
+    const trace = b1Trace({ fault: B1 });
+    const r = cli("replay", "--json", trace);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).traces[0].violations.map((v: { property: string }) => v.property)).toContain("share-consistency");
+    const html = cli("report", trace, "-o", join(tmpdir(), `b1-${process.pid}.html`));
+    expect([html.code, html.stdout]).toEqual([1, expect.stringContaining("violates share-consistency")]);
+    const itf = cli("export", "--itf", trace, "-o", join(tmpdir(), `b1-${process.pid}.itf.json`));
+    expect([itf.code, itf.stdout]).toEqual([1, expect.stringContaining("violates share-consistency")]);
+  });
+
+  it("exits 2 on a trace whose meta.fault names no seeded fault, naming the file and field", () => {
+    const trace = b1Trace({ fault: "no-such-fault" });
+    const r = cli("replay", trace);
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, "", `pkvm-check: ${trace}: meta.fault: unknown seeded fault "no-such-fault" (pkvm-check faults --list names them)\n`]);
+  });
+
   it("exits 2 on an unknown fault, naming --fault", () => {
     const r = cli("replay", "--fault", "no-such-fault", b1Trace());
     expect(r.code).toBe(2);
@@ -61,12 +78,14 @@ describe("replay --fault", () => {
 });
 
 describe("check --fault", () => {
-  it("finds the fault and writes a counterexample whose meta names it", () => {
+  it("finds the fault and writes a counterexample whose meta names it, into a temporary directory, not the corpus", () => {
     const r = cli("check", "--fault", B1, "--engine", "bfs", "--json", ...BASELINE);
     expect(r.code).toBe(1);
-    const files = readdirSync(join(r.cwd, "counterexamples"));
+    expect(existsSync(join(r.cwd, "counterexamples"))).toBe(false);
+    const files = JSON.parse(r.stdout).reports[0].verdicts.filter((v: { counterexample?: string }) => v.counterexample).map((v: { counterexample: string }) => v.counterexample);
     expect(files).toHaveLength(1);
-    const trace = JSON.parse(readFileSync(join(r.cwd, "counterexamples", files[0]), "utf8"));
+    expect(files[0].startsWith(join(tmpdir(), `pkvm-check-${B1}-`))).toBe(true);
+    const trace = JSON.parse(readFileSync(files[0], "utf8"));
     expect(trace.meta).toMatchObject({ engine: "bfs", fault: B1 });
     expect(trace.violation.property).toBe("share-consistency");
   });

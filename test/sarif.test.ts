@@ -1,16 +1,12 @@
-// `check --sarif`: the SARIF 2.1.0 log of real engine runs, validated twice against the standard:
-// by ajv against the SARIF 2.1.0 JSON schema, and by Microsoft's SARIF Multitool (`validate`,
-// the schema plus the SARIF rules). Both validators are first shown to reject broken logs, so
-// that a pass means something.
+// `check --sarif`: the SARIF 2.1.0 log of real engine runs, validated against the standard (see
+// sarif-validators.ts: the schema, the Multitool's SARIF rules and GitHub's). The validators are
+// first shown to reject broken logs, so that a pass means something.
 
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import formats from "ajv-formats";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseWorldConfig } from "../model/config.js";
 import { PROPERTIES, propertyById } from "../properties/registry.js";
 import { readBaseline } from "../src/check/baseline.js";
@@ -18,49 +14,11 @@ import type { EngineReport } from "../src/check/report.js";
 import { runBfs } from "../src/check/run-bfs.js";
 import { resolveConfig } from "../src/configs.js";
 import { sarifLog } from "../src/report/sarif.js";
+import { expectValidSarif, multitoolErrors, sarifSchemaErrors as schemaErrors } from "./sarif-validators.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MULTITOOL = join(ROOT, "node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
 const TMP = mkdtempSync(join(tmpdir(), "pkvm-sarif-"));
-
-/**
- * The SARIF 2.1.0 schema the Multitool validates with, as the package ships it: a .NET resource
- * inside the binary, a little-endian byte count followed by the JSON text.
- */
-function shippedSchema(): object {
-  const bin = readFileSync(MULTITOOL);
-  const title = bin.indexOf('"title": "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"');
-  expect(title, "the SARIF 2.1.0 schema inside the Multitool").toBeGreaterThan(0);
-  const open = bin.lastIndexOf("{", title);
-  return JSON.parse(bin.subarray(open, open + bin.readUInt32LE(open - 4)).toString("utf8"));
-}
-
-let schemaErrors: (log: unknown) => string[];
-
-beforeAll(() => {
-  expect(existsSync(MULTITOOL), `${MULTITOOL}: npm install @microsoft/sarif-multitool`).toBe(true);
-  chmodSync(MULTITOOL, 0o755); // the package's postinstall does this, when install scripts run
-  const ajv = new Ajv2020({ allErrors: true, strict: false }); // strict concerns schema authoring, not validation
-  formats.default(ajv); // a CommonJS module: its plugin is also its `default`
-  const validate = ajv.compile(shippedSchema());
-  schemaErrors = (log) => (validate(log) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
-});
-
-/** The Multitool's error-level findings on a log (its warnings are advice, e.g. an information URI). */
-function multitoolErrors(log: unknown, name: string): string[] {
-  const file = join(TMP, `${name}.sarif`);
-  const out = join(TMP, `${name}.validation.sarif`);
-  writeFileSync(file, JSON.stringify(log));
-  const r = spawnSync(MULTITOOL, ["validate", file, "-o", out, "--log", "ForceOverwrite"], { encoding: "utf8", timeout: 120_000 });
-  expect(r.status, r.stdout + r.stderr).toBe(0);
-  const results = JSON.parse(readFileSync(out, "utf8")).runs[0].results as { ruleId: string; level?: string; message: { arguments?: string[] } }[];
-  return results.filter((x) => x.level === "error").map((x) => `${x.ruleId} ${x.message.arguments?.join(" ")}`);
-}
-
-function expectValid(log: unknown, name: string) {
-  expect(schemaErrors(log)).toEqual([]);
-  expect(multitoolErrors(log, name)).toEqual([]);
-}
+const expectValid = expectValidSarif;
 
 type Log = {
   runs: {
@@ -75,20 +33,24 @@ const TINY = resolveConfig("tiny");
 const bfs = (o: Partial<Parameters<typeof runBfs>[1]> & { out: string }) =>
   runBfs(TINY, { properties: PROPERTIES, keepGoing: false, allowInternal: false, baseline: [], progress: false, ...o });
 
-describe("SARIF validators", { timeout: 60_000 }, () => {
-  it("reject a broken log: both of them, so that their passes mean something", () => {
+describe("SARIF validators", { timeout: 300_000 }, () => {
+  it("reject a broken log: all three, so that their passes mean something", () => {
     const broken = { version: "2.1.0", runs: [{ tool: { driver: {} }, results: [{ ruleId: "x", level: "fatal", message: {} }] }] };
     expect(schemaErrors(broken)).toEqual(expect.arrayContaining(["/runs/0/tool/driver must have required property 'name'", "/runs/0/results/0/level must be equal to one of the allowed values"]));
     expect(multitoolErrors({ version: "2.1.0", runs: [{ tool: { driver: {} }, results: [] }] }, "broken")).toEqual([expect.stringMatching(/^JSON1002 runs\[0\]\.tool\.driver name/)]);
+    // A result without a location, a rule without full description and help: what GitHub rejects.
+    const bare = { version: "2.1.0", runs: [{ tool: { driver: { name: "x", rules: [{ id: "r", shortDescription: { text: "s" } }] } }, results: [{ ruleId: "r", message: { text: "m" } }] }] };
+    expect(multitoolErrors(bare, "bare")).toEqual([]);
+    expect(multitoolErrors(bare, "bare", "Gh")).toEqual(expect.arrayContaining([expect.stringMatching(/^GH1015 /), expect.stringMatching(/^GH2012 /)]));
   });
 });
 
-describe("check --sarif", { timeout: 60_000 }, () => {
+describe("check --sarif", { timeout: 300_000 }, () => {
   it("a new violation: one result, its counterexample's violating step as the location, the trace summarised", () => {
     const out = join(TMP, "red");
     const report = bfs({ out });
     const cex = report.verdicts.find((v) => v.status === "fail")!.counterexample!;
-    const log = sarifLog([report], { properties: PROPERTIES, strict: false, exitCode: 1 }) as Log;
+    const log = sarifLog([report], { properties: PROPERTIES, strict: false, exitCode: 1, root: TMP }) as Log;
     expectValid(log, "red");
     const [run] = log.runs;
     expect(run.results).toHaveLength(1);
@@ -96,7 +58,8 @@ describe("check --sarif", { timeout: 60_000 }, () => {
     expect(res).toMatchObject({ ruleId: "no-hyp-panic", level: "error", kind: "fail" });
     expect(run.tool.driver.rules[res.ruleIndex].id).toBe("no-hyp-panic");
     const loc = res.locations[0].physicalLocation;
-    expect(loc.artifactLocation.uri).toBe(pathToFileURL(cex).href);
+    expect(loc.artifactLocation).toEqual({ uri: `red/${basename(cex)}`, uriBaseId: "%SRCROOT%" });
+    expect((log as any).runs[0].originalUriBaseIds["%SRCROOT%"].uri).toBe(`${pathToFileURL(TMP).href}/`);
     expect(readFileSync(cex, "utf8").split("\n")[loc.region.startLine - 1]).toContain('"action":"host_test_clear_young_guest"');
     expect(res.message.text).toBe(
       "no-hyp-panic violated at step 1, host_test_clear_young_guest(vm=1, gfn=2, nr_pages=1, mkold=true) (bfs on tiny): " +
@@ -112,14 +75,14 @@ describe("check --sarif", { timeout: 60_000 }, () => {
     const baseline = readBaseline(join(ROOT, "findings/known-findings.json"));
     const report = bfs({ out: join(TMP, "known"), baseline, properties: [propertyById("no-hyp-panic")!] });
     expect(report.verdicts).toMatchObject([{ property: "no-hyp-panic", status: "known", known: "test-clear-young-erange-panic" }]);
-    const lenient = sarifLog([report], { properties: [propertyById("no-hyp-panic")!], strict: false, exitCode: 0 }) as Log;
+    const lenient = sarifLog([report], { properties: [propertyById("no-hyp-panic")!], strict: false, exitCode: 0, root: TMP }) as Log;
     expectValid(lenient, "known");
     expect(lenient.runs[0].results[0]).toMatchObject({
       ruleId: "no-hyp-panic",
       suppressions: [{ kind: "external", status: "accepted", justification: "known finding test-clear-young-erange-panic in the baseline" }],
       properties: { knownFinding: "test-clear-young-erange-panic" },
     });
-    const strict = sarifLog([report], { properties: [propertyById("no-hyp-panic")!], strict: true, exitCode: 1 }) as Log;
+    const strict = sarifLog([report], { properties: [propertyById("no-hyp-panic")!], strict: true, exitCode: 1, root: TMP }) as Log;
     expect(strict.runs[0].results[0].suppressions).toBeUndefined();
   });
 
@@ -128,7 +91,7 @@ describe("check --sarif", { timeout: 60_000 }, () => {
     const mini = { name: "mini", config: parseWorldConfig({ pages: 3, hypPages: [0], vms: [{ protected: true, vcpus: 1, gfns: 1 }] }) };
     const complete = runBfs(mini, { properties, out: join(TMP, "green"), keepGoing: false, allowInternal: false, baseline: [], progress: false });
     const bounded = bfs({ out: join(TMP, "green"), properties, maxStates: 200 });
-    const log = sarifLog([complete, bounded], { properties, strict: false, exitCode: 0 }) as Log;
+    const log = sarifLog([complete, bounded], { properties, strict: false, exitCode: 0, root: TMP }) as Log;
     expectValid(log, "green");
     const [run] = log.runs;
     expect(run.results).toEqual([]);
@@ -145,7 +108,51 @@ describe("check --sarif", { timeout: 60_000 }, () => {
     );
   });
 
-  it("a corpus trace that violates on the real model: located at its file, without a step line", () => {
+  it("the gate's other results, clean under GitHub's rules: a known finding and an unproved proof located at the property's source, a counterexample outside the project under a base of its own", () => {
+    const baseline = readBaseline(join(ROOT, "findings/known-findings.json"));
+    const known = bfs({ out: join(TMP, "gate"), baseline, properties: [propertyById("no-hyp-panic")!] });
+    const outside = mkdtempSync(join(tmpdir(), "pkvm-sarif-out-"));
+    const red = bfs({ out: outside });
+    const cex = red.verdicts.find((v) => v.status === "fail")!.counterexample!;
+    const smt: EngineReport = {
+      engine: "smt",
+      config: "every memory size, shape of default",
+      complete: false,
+      stop: "obligations not proved",
+      stats: { obligations: 2, proved: 1, cti: 0, unknown: 1 },
+      verdicts: [{
+        property: "host-cannot-access-guest",
+        status: "unproved",
+        message: "not proved: 1 of 2 obligations unknown (ghost-owners at host_unshare_guest(vm=0))",
+        open: [{ transition: "host_unshare_guest(vm=0)", goal: "ghost-owners", verdict: "unknown", reason: "rlimit: spent its 15000000 units" }],
+      }],
+      warnings: [],
+    };
+    const log = sarifLog([known, red, smt], { properties: PROPERTIES, strict: false, exitCode: 1, root: ROOT }) as any;
+    expectValid(log, "gate");
+    const [run] = log.runs;
+    const byRule = (id: string) => run.results.find((r: any) => r.ruleId === id);
+    expect(byRule("no-hyp-panic").locations[0].physicalLocation.artifactLocation).toEqual({ uri: "properties/no-hyp-panic.ts", uriBaseId: "%SRCROOT%" });
+    const unproved = byRule("host-cannot-access-guest");
+    expect(unproved.message.text).toContain("Open obligations: ghost-owners over host_unshare_guest(vm=0): unknown (rlimit: spent its 15000000 units)");
+    expect(unproved.properties.openObligations).toEqual(smt.verdicts[0].open);
+    const fail = run.results.find((r: any) => r.properties.status === "fail").locations[0].physicalLocation.artifactLocation;
+    expect(fail.uri).toBe(basename(cex));
+    expect(run.originalUriBaseIds[fail.uriBaseId].uri).toBe(`${pathToFileURL(outside).href}/`);
+    const rule = run.tool.driver.rules.find((r: any) => r.id === "host-cannot-access-guest");
+    expect(rule.fullDescription.text).toMatch(/^Invariant 9: the host never touches a page that the hyp owns/);
+    expect(rule.help.text).toContain("pkvm-check check --property host-cannot-access-guest");
+  });
+
+  it("documents every property's rule by its module's header comment", () => {
+    const log = sarifLog([], { properties: PROPERTIES, strict: false, exitCode: 0, root: ROOT }) as any;
+    for (const rule of log.runs[0].tool.driver.rules) {
+      expect(rule.fullDescription.text, rule.id).toMatch(/^[A-Z][^\n]{40,}$/);
+      expect(rule.help.text.startsWith(rule.fullDescription.text), rule.id).toBe(true);
+    }
+  });
+
+  it("a corpus trace that violates on the real model: located at its file's first line (no step recorded)", () => {
     const corpus: EngineReport = {
       engine: "corpus",
       config: "1 traces",
@@ -154,9 +161,9 @@ describe("check --sarif", { timeout: 60_000 }, () => {
       verdicts: [{ property: "(none)", status: "fail", counterexample: join(ROOT, "test/fixtures/pass.json"), message: "replays with a violation" }],
       warnings: [],
     };
-    const log = sarifLog([corpus], { properties: PROPERTIES, strict: false, exitCode: 1 }) as Log;
+    const log = sarifLog([corpus], { properties: PROPERTIES, strict: false, exitCode: 1, root: TMP }) as Log;
     expectValid(log, "corpus");
     expect(log.runs[0].results[0].ruleId).toBe("(none)");
-    expect(log.runs[0].results[0].locations[0].physicalLocation.region).toBeUndefined();
+    expect(log.runs[0].results[0].locations[0].physicalLocation.region).toEqual({ startLine: 1 });
   });
 });

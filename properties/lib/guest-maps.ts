@@ -6,7 +6,7 @@
 import { GuestEntry, PageState, VmLife, type PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
 import { finding, type Finding } from "../property.js";
-import { tracked } from "./pages.js";
+import { checkedPages, tracked } from "./pages.js";
 
 const STATES = 4; // indexed by PageState; the NOPAGE column stays 0
 
@@ -19,7 +19,12 @@ export class GuestMaps {
   private readonly borrowerVm: Uint32Array;
   private readonly borrowerGfn: Uint32Array;
 
+  /** The pfns the last build counted: the next one zeroes only them, not every page. */
+  private readonly dirty: Int32Array;
+  private nDirty = 0;
+
   constructor(readonly w: World) {
+    this.dirty = new Int32Array(w.config.vms.reduce((n, v) => n + v.gfns, 0));
     this.count = new Uint32Array(w.pages * STATES);
     this.ownerVm = new Uint32Array(w.pages);
     this.ownerGfn = new Uint32Array(w.pages);
@@ -29,9 +34,13 @@ export class GuestMaps {
 
   /** Re-index `s`. Leaves of absent slots and leaves naming a pfn past the limit are left out. */
   build(s: PkvmState): this {
-    this.count.fill(0);
-    this.ownerVm.fill(0);
-    this.borrowerVm.fill(0);
+    for (let i = 0; i < this.nDirty; i++) {
+      const p = this.dirty[i];
+      this.count.fill(0, p * STATES, p * STATES + STATES);
+      this.ownerVm[p] = 0;
+      this.borrowerVm[p] = 0;
+    }
+    this.nDirty = 0;
     const { vms } = this.w.config;
     for (let v = 0; v < vms.length; v++) {
       if (s.vmLife(v) === VmLife.ABSENT) continue;
@@ -40,6 +49,7 @@ export class GuestMaps {
         const p = s.guestPfn(v, g);
         if (p >= this.w.pages) continue;
         const st = s.guestState(v, g);
+        this.dirty[this.nDirty++] = p;
         this.count[p * STATES + st]++;
         if (st === PageState.SHARED_BORROWED) {
           this.borrowerVm[p] = v + 1;
@@ -104,7 +114,7 @@ export function guestMaps(s: PkvmState): GuestMaps {
  */
 export function firstPageProblem(s: PkvmState, problem: (s: PkvmState, maps: GuestMaps, p: number) => string | null): Finding | null {
   const maps = guestMaps(s);
-  for (let p = 0; p < s.w.pages; p++) {
+  for (const p of checkedPages(s)) {
     if (!tracked(s, p)) continue;
     const what = problem(s, maps, p);
     if (what) return finding(`pfn ${p}: ${what}`, { pages: [p], frames: maps.frames(p) });

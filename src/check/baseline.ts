@@ -19,12 +19,17 @@ export interface KnownFinding {
   summary: string;
 }
 
-export const DEFAULT_BASELINE = "findings/known-findings.json";
-
 const KEYS = ["id", "property", "action", "trace", "summary"];
 
-export function readBaseline(file: string): KnownFinding[] {
-  if (!existsSync(file)) return [];
+/**
+ * The baseline in `file`. A baseline the user named must exist (a mistyped path would turn every
+ * known finding into a new violation); the project's default one may not (none: no findings).
+ */
+export function readBaseline(file: string, required = true): KnownFinding[] {
+  if (!existsSync(file)) {
+    if (required) throw new InputError(`${file}: cannot read: no such known-findings baseline`);
+    return [];
+  }
   const x = readJson(file);
   if (!Array.isArray(x)) throw new InputError(`${file}: expected an array of known findings`);
   return x.map((e, i) => {

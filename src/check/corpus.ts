@@ -32,6 +32,7 @@ export function checkCorpus(files: readonly string[], baseline: readonly KnownFi
 }
 
 export function replayCorpus(files: readonly string[], baseline: readonly KnownFinding[], fault: FaultLookup): EngineReport {
+  const t0 = Date.now();
   const verdicts: Verdict[] = [];
   const warnings: string[] = [];
   for (const file of files) {
@@ -70,7 +71,7 @@ export function replayCorpus(files: readonly string[], baseline: readonly KnownF
     engine: "corpus",
     config: `${files.length} traces`,
     complete: true,
-    stats: { traces: verdicts.length, knownFindings: baseline.length },
+    stats: { traces: verdicts.length, knownFindings: baseline.length, seconds: Number(((Date.now() - t0) / 1000).toFixed(2)) },
     verdicts,
     warnings,
   };

@@ -12,7 +12,7 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
 import type { NamedConfig } from "../configs.js";
 import { maskRealModelFindings } from "../faults/known.js";
 import { faultLookup, faultOption } from "../faults/registry.js";
-import { selectProperties } from "../replay.js";
+import { selectProperties, selectTemporal } from "../replay.js";
 import type { EngineReport } from "./report.js";
 import type { KnownFinding } from "./baseline.js";
 import type { BfsRunOptions } from "./run-bfs.js";
@@ -44,8 +44,8 @@ export class Stop {
 }
 
 /** The options an engine is run with, less what the thread resolves itself. */
-type Resolved = "properties" | "variant" | "fault" | "stopped";
-export type EngineJob = { named: NamedConfig; properties: readonly string[]; fault?: string } & (
+type Resolved = "properties" | "temporal" | "variant" | "fault" | "stopped";
+export type EngineJob = { named: NamedConfig; properties: readonly string[]; temporal?: readonly string[]; fault?: string } & (
   | { engine: "bfs"; options: Omit<BfsRunOptions, Resolved> }
   | { engine: "random"; options: Omit<RandomRunOptions, Resolved> }
   | { engine: "smt"; options: Omit<SmtRunOptions, Resolved> }
@@ -115,7 +115,7 @@ async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   if (job.engine === "smt") return (await import("./run-smt.js")).runSmt(job.named, { ...job.options, properties, fault });
   // Under a fault, the real model's known findings are masked: they are not the fault's doing.
   const faulty = fault && { properties: maskRealModelFindings(properties, job.options.baseline), variant: fault.variant, fault: fault.name };
-  const o = { properties, ...faulty, stopped };
+  const o = { properties, temporal: selectTemporal(job.temporal ?? []), ...faulty, stopped };
   if (job.engine === "bfs") return [(await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
   return [(await import("./run-random.js")).runRandom(job.named, { ...job.options, ...o })];
 }

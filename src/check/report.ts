@@ -1,6 +1,6 @@
 import { ACTIONS } from "../../model/actions.js";
 import { RETURNS } from "../../model/errno.js";
-import type { Property } from "../../properties/property.js";
+import type { Property, TemporalProperty } from "../../properties/property.js";
 import type { ModelVariant } from "../engine.js";
 import type { Obligation } from "../smt/prove.js";
 import type { KnownFinding } from "./baseline.js";
@@ -8,6 +8,8 @@ import type { KnownFinding } from "./baseline.js";
 /** What every exploring engine run of `check` is given. */
 export interface ExploreRunOptions {
   properties: readonly Property[];
+  /** Checked by the exhaustive search on its state graph; other engines report them skipped. */
+  temporal?: readonly TemporalProperty[];
   /** The counterexamples' directory. */
   out: string;
   keepGoing: boolean;
@@ -33,7 +35,14 @@ export type Status =
   /** A new violation, with a counterexample. */
   | "fail"
   /** Violated, but a known finding of the baseline. */
-  | "known";
+  | "known"
+  /** Not checked by this engine (a temporal property outside the exhaustive search); `message` says why. */
+  | "skipped"
+  /**
+   * A proof asked for that did not complete: a counterexample to induction, or obligations z3
+   * left open (unknown). Fails the gate unless --allow-unproved: it is not a proof.
+   */
+  | "unproved";
 
 export interface Verdict {
   property: string;
@@ -45,6 +54,18 @@ export interface Verdict {
   writeError?: string;
   steps?: number;
   known?: string;
+  /** A temporal property's kind; absent for state and step properties. */
+  kind?: TemporalProperty["kind"];
+  /** An unproved proof: the obligations it rests on that were not proved. */
+  open?: OpenObligation[];
+}
+
+/** A proof obligation left open: a counterexample to induction, or z3's "unknown" and why. */
+export interface OpenObligation {
+  transition: string;
+  goal: string;
+  verdict: "cti" | "unknown";
+  reason?: string;
 }
 
 export interface EngineReport {
@@ -63,8 +84,16 @@ export interface EngineReport {
   obligations?: readonly Obligation[];
 }
 
-export function failed(r: EngineReport, strict: boolean): boolean {
-  return r.verdicts.some((v) => v.status === "fail" || (strict && v.status === "known"));
+/** What fails the gate besides new violations. */
+export interface FailOn {
+  /** Known findings (--strict). */
+  strict: boolean;
+  /** Not a proof that did not complete (--allow-unproved). */
+  allowUnproved: boolean;
+}
+
+export function failed(r: EngineReport, on: FailOn): boolean {
+  return r.verdicts.some((v) => v.status === "fail" || (on.strict && v.status === "known") || (!on.allowUnproved && v.status === "unproved"));
 }
 
 /**

@@ -2,11 +2,11 @@
 // written as a trace whose meta replays it (seed, path, maxSteps, properties).
 
 import { World } from "../../model/world.js";
-import { alphabet } from "../alphabet.js";
+import { AlphabetSpace } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
 import { randomExplore } from "../explore/random.js";
-import { progressReporter } from "../report/progress.js";
+import { rate, rssMiB, statusLine } from "../report/progress.js";
 import { maskKnown } from "./baseline.js";
 import { counterexampleTrace, savedCounterexample } from "./counterexample.js";
 import { coverageOf, type EngineReport, type ExploreRunOptions, type Verdict } from "./report.js";
@@ -22,9 +22,9 @@ export interface RandomRunOptions extends ExploreRunOptions {
 export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
-  const steps = alphabet(world, { allowInternal: o.allowInternal });
-  const progress = progressReporter(`random ${named.name} seed ${o.seed}`);
-  const r = randomExplore(engine, steps, {
+  const space = new AlphabetSpace(world, { allowInternal: o.allowInternal });
+  const progress = statusLine(`random ${named.name} seed ${o.seed}`);
+  const r = randomExplore(engine, space, {
     properties: o.variant ? o.properties : maskKnown(o.properties, o.baseline),
     seed: o.seed,
     runs: o.runs,
@@ -35,12 +35,14 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     keepGoing: o.keepGoing,
     stopped: o.stopped,
     onProgress: o.progress
-      ? (p) => progress.update({ states: p.distinctStates, depth: p.runs, elapsedMs: p.elapsedMs })
+      ? (p) => progress.update(p.elapsedMs, `${p.runs} runs, ${p.stepsRun} steps, ${p.distinctStates} distinct states, ${rate(p.stepsRun, p.elapsedMs)} steps/s, ${rssMiB()} MiB`)
       : undefined,
   });
   progress.done();
 
   const verdicts: Verdict[] = o.properties.map((p) => ({ property: p.id, status: "bounded" }));
+  // Sampled runs are finite: they can show neither that no path reaches a goal nor a fair cycle.
+  const skipped = "the random engine samples finite runs: it cannot show that a state is doomed or that a cycle repeats fairly; checked by the exhaustive engine (bfs)";
   for (const v of r.violations) {
     const trace = counterexampleTrace(engine, named.name, named.config, v, {
       engine: "random",
@@ -57,7 +59,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
       steps: trace.steps.length,
     });
   }
-  const { coverage, warnings } = coverageOf(r.coverage, new Set(steps.map((s) => s.action.name)), named.name);
+  const { coverage, warnings } = coverageOf(r.coverage, new Set(space.actions.map((a) => a.name)), named.name);
   const seconds = r.elapsedMs / 1000;
   return {
     engine: "random",
@@ -66,7 +68,9 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
     complete: r.stopReason !== "time-limit" && r.stopReason !== "interrupted",
     stop: r.stopReason === "time-limit" || r.stopReason === "interrupted" ? r.stopReason : undefined,
     stats: {
-      seed: r.seed,
+      // The base seed and the shard reproduce this run; the shard's own seed alone does too.
+      seed: o.seed,
+      ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}`, shardSeed: r.seed } : {}),
       runs: r.runs,
       steps: r.stepsRun,
       distinctStates: r.distinctStates,
@@ -75,7 +79,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
       stepsPerSecond: Math.round(r.stepsRun / Math.max(seconds, 1e-3)),
       reached: `host ${r.reached.host.join("/")}; hyp ${r.reached.hyp.join("/")}; guest ${r.reached.guest.join("/")}; vm ${r.reached.vm.join("/")}`,
     },
-    verdicts,
+    verdicts: [...verdicts, ...(o.temporal ?? []).map((p): Verdict => ({ property: p.id, kind: p.kind, status: "skipped", message: skipped }))],
     warnings,
     coverage,
   };

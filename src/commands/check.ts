@@ -2,18 +2,23 @@
 // then the regression corpus under counterexamples/. Every flag is validated before anything
 // runs, so that bad input (exit 2) writes nothing under counterexamples/.
 
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
-import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
+import { readBaseline } from "../check/baseline.js";
 import { checkCorpus, traceFiles } from "../check/corpus.js";
 import { runOnThread, Stop } from "../check/engine-thread.js";
+import { baselineOf, findProject } from "../check/project.js";
 import { failed, type EngineReport } from "../check/report.js";
+import { SMT_RLIMIT } from "../check/run-smt.js";
 import { resolveConfig } from "../configs.js";
 import { faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
 import { junitXml } from "../report/junit.js";
 import { sarifLog } from "../report/sarif.js";
-import { selectProperties } from "../replay.js";
+import { selectProperties, selectTemporal } from "../replay.js";
 import { onInterrupt, signalExitCode, type StopSignal } from "../io/interrupt.js";
 import { checkOutputDir, checkOutputFile } from "../io/output-path.js";
 import { WriteError, writeFileAtomic } from "../io/write-file.js";
@@ -29,11 +34,13 @@ interface CheckArgs {
   config?: string;
   engine?: string[];
   json: boolean;
+  progress?: boolean;
   junit?: string;
   sarif?: string;
   html?: string;
   itf: boolean;
-  out: string;
+  out?: string;
+  "corpus-dir"?: string;
   "keep-going": boolean;
   "max-states"?: number;
   "max-depth"?: number;
@@ -42,7 +49,7 @@ interface CheckArgs {
   "allow-internal": boolean;
   strict: boolean;
   "require-complete": boolean;
-  baseline: string;
+  baseline?: string;
   corpus: boolean;
   seed: string;
   runs?: number;
@@ -50,7 +57,9 @@ interface CheckArgs {
   shard?: string;
   "replay-path"?: string;
   bmc?: number;
-  "smt-timeout": number;
+  "smt-timeout"?: number;
+  "smt-rlimit": number;
+  "allow-unproved": boolean;
   fault?: string;
 }
 
@@ -62,14 +71,18 @@ interface CheckArgs {
  */
 const GATE_SMT = ["host-cannot-access-guest", "guest-cannot-access-host"];
 
+/** The version of `check --json`'s document (schemas/check-report.schema.json). */
+const CHECK_JSON_VERSION = 1;
+
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
 const GATE_RANDOM = { config: "wide", runs: 3000 };
 
 function seedOf(s: string): number {
   if (s === "random") return Math.floor(Math.random() * 2 ** 31);
   const n = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n >= 2 ** 32) {
-    throw new InputError(`--seed: expected a non-negative 32-bit integer or "random", got "${s}"`);
+  // fast-check's seeds are signed 32-bit: a shard's own seed prints negative half the time.
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 32) {
+    throw new InputError(`--seed: expected a 32-bit integer (-2147483648 .. 4294967295) or "random", got "${s}"`);
   }
   return n | 0;
 }
@@ -106,11 +119,13 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("config", { type: "string", describe: 'a built-in config name or a JSON world config file (default: "default")' })
       .option("engine", { type: "string", array: true, describe: `engines to run (${ENGINES.join(", ")}); default: all three, smt on the headline properties` })
       .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" })
+      .option("progress", { type: "boolean", describe: "progress on stderr (default: on, except with --json when stderr is not a terminal)" })
       .option("junit", { type: "string", describe: "write a JUnit XML report to this file" })
       .option("sarif", { type: "string", describe: "write a SARIF 2.1.0 report to this file" })
       .option("html", { type: "string", describe: "write an HTML report of every counterexample into this directory" })
       .option("itf", { type: "boolean", default: false, describe: "write every counterexample also in ITF, as .itf.json next to it" })
-      .option("out", { type: "string", default: "counterexamples", describe: "directory for counterexample traces" })
+      .option("out", { type: "string", describe: "directory for new counterexample traces (default: the corpus; with --fault, a temporary directory)" })
+      .option("corpus-dir", { type: "string", describe: "the regression corpus (default: the project's counterexamples/, see pkvm-check.json)" })
       .option("keep-going", { type: "boolean", default: false, describe: "collect one counterexample per violated property" })
       .option("max-states", { type: "number", describe: "stop the search after this many distinct states" })
       .option("max-depth", { type: "number", describe: "do not expand states deeper than this" })
@@ -119,22 +134,29 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("allow-internal", { type: "boolean", default: false, describe: "let the adversary call hyp-internal transitions (hyp_donate_host)" })
       .option("strict", { type: "boolean", default: false, describe: "fail on known findings too" })
       .option("require-complete", { type: "boolean", default: false, describe: "exit 1 when a search is cut short by a limit" })
-      .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the known-findings baseline" })
-      .option("corpus", { type: "boolean", default: true, describe: "replay the traces under --out as a regression corpus" })
+      .option("baseline", { type: "string", describe: "the known-findings baseline (default: the project's findings/known-findings.json, see pkvm-check.json)" })
+      .option("corpus", { type: "boolean", default: true, describe: "replay the traces of the corpus (--corpus-dir) as a regression corpus" })
       .option("seed", { type: "string", default: "42", describe: 'random engine: the seed, or "random" (the seed used is printed)' })
       .option("runs", { type: "number", describe: "random engine: runs to generate" })
       .option("max-steps", { type: "number", describe: "random engine: the longest run, in steps" })
       .option("shard", { type: "string", describe: "random engine: I/N, this job's share of N parallel CI jobs" })
       .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" })
       .option("bmc", { type: "number", describe: "smt engine: also model-check the config itself up to this many steps" })
-      .option("smt-timeout", { type: "number", default: 30, describe: "smt engine: seconds per proof obligation" })
+      .option("smt-rlimit", { type: "number", default: SMT_RLIMIT, describe: "smt engine: z3 resource units per proof obligation, the same on a loaded machine as on an idle one (0: none, --smt-timeout bounds each check)" })
+      .option("smt-timeout", { type: "number", describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit (default 600); --bmc: six times this per query (default 30)" })
+      .option("allow-unproved", { type: "boolean", default: false, describe: "pass although a proof asked for did not complete (a counterexample to induction, obligations unknown)" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: async (argv) => {
     const fault = faultOption(argv.fault);
     const named = argv.config === undefined && fault?.config ? fault.config : resolveConfig(argv.config ?? "default");
     const properties = selectProperties(argv.property);
+    // Temporal properties are checked on the real model only: a seeded fault is a safety bug.
+    const temporal = fault ? [] : selectTemporal(argv.property);
     const chosen = engines(argv.engine);
-    const baseline = readBaseline(argv.baseline);
+    const project = findProject(process.cwd(), argv.config);
+    const { file: baselineFile, required } = baselineOf(project, argv.baseline);
+    const baseline = readBaseline(baselineFile, required);
+    const corpusDir = argv["corpus-dir"] ?? project.corpus;
     const limits = {
       maxStates: count(argv["max-states"], "max-states"),
       maxDepth: count(argv["max-depth"], "max-depth"),
@@ -149,16 +171,26 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       shard: shardOf(argv.shard),
       replayPath: argv["replay-path"],
     };
-    const smt = { bmcDepth: count(argv.bmc, "bmc"), timeoutMs: count(argv["smt-timeout"], "smt-timeout")! * 1000 };
+    const smtTimeout = count(argv["smt-timeout"], "smt-timeout");
+    const smt = {
+      bmcDepth: count(argv.bmc, "bmc"),
+      rlimit: argv["smt-rlimit"] === 0 ? undefined : count(argv["smt-rlimit"], "smt-rlimit"),
+      timeoutMs: (smtTimeout ?? 600) * 1000,
+      // The bounded model check is not bounded by rlimit: its queries keep their wall-clock limit.
+      bmcTimeoutMs: (smtTimeout ?? 30) * 6000,
+    };
     if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
     // Every path this run writes, the corpus and the baseline are checked before any engine starts.
-    checkOutputDir(argv.out, "--out");
+    checkOutputDir(argv.out ?? corpusDir, "--out");
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
     if (argv.itf || argv.html !== undefined) for (const c of new Set([named, randomConfig])) checkRenderable(c.config, c.name);
-    const corpus = traceFiles(argv.out); // before this run adds its own counterexamples
+    const corpus = traceFiles(corpusDir); // before this run adds its own counterexamples
     if (argv.corpus) checkCorpus(corpus, baseline);
+    // A fault's counterexamples are the fault's, not the model's: never into the corpus unasked.
+    const out = argv.out ?? (fault ? mkdtempSync(join(tmpdir(), `pkvm-check-${fault.name}-`)) : corpusDir);
+    const progress = argv.progress ?? (!argv.json || process.stderr.isTTY === true);
 
     const stop = new Stop();
     let signal: StopSignal | undefined;
@@ -169,16 +201,16 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     const reports: EngineReport[] = [];
     const notRun: string[] = [];
     const running = fault && !fault.smt ? chosen.filter((e) => e !== "smt") : chosen;
-    const job = { named, properties: properties.map((p) => p.id), fault: fault?.name };
-    const common = { out: argv.out, baseline, allowInternal: argv["allow-internal"] };
+    const job = { named, properties: properties.map((p) => p.id), temporal: temporal.map((p) => p.id), fault: fault?.name };
+    const common = { out, baseline, allowInternal: argv["allow-internal"] };
     // The proofs take one core for a minute or two: they start first, on a thread of their own.
     let proofs: Promise<EngineReport[]> | undefined;
     if (running.includes("smt")) {
-      if (!argv.json) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
+      if (progress) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
       const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt } }, stop);
+      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt, progress } }, stop);
     }
-    const explore = { ...common, keepGoing: argv["keep-going"], progress: !argv.json };
+    const explore = { ...common, keepGoing: argv["keep-going"], progress };
     for (const engine of running) {
       if (engine === "smt") {
         reports.push(...(await proofs!));
@@ -187,7 +219,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       } else if (engine === "bfs") {
         reports.push(...(await runOnThread({ ...job, engine, options: { ...explore, ...limits } }, stop)));
       } else {
-        if (!argv.json) process.stderr.write(`random: seed ${random.seed}\n`);
+        if (progress) process.stderr.write(`random: seed ${random.seed}${random.shard ? `, shard ${random.shard.index}/${random.shard.count}` : ""}\n`);
         reports.push(...(await runOnThread({ ...job, named: randomConfig, engine, options: { ...explore, timeLimitMs: limits.timeLimitMs, ...random } }, stop)));
       }
     }
@@ -210,8 +242,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         writeErrors.push(e.message);
       }
     };
-    const bad = reports.some((r) => failed(r, argv.strict)) || (argv["require-complete"] && reports.some((r) => !r.complete));
-    if (argv.junit) attempt(() => writeFileAtomic(argv.junit!, junitXml(reports)));
+    const failOn = { strict: argv.strict, allowUnproved: argv["allow-unproved"] };
+    const bad = reports.some((r) => failed(r, failOn)) || (argv["require-complete"] && reports.some((r) => !r.complete));
+    if (argv.junit) attempt(() => writeFileAtomic(argv.junit!, junitXml(reports, failOn)));
     const failures = reports.flatMap((r) => r.verdicts).filter((v) => v.status === "fail" && v.counterexample);
     for (const file of new Set(failures.map((v) => v.counterexample!))) {
       if (argv.itf) attempt(() => writeItfNextTo(file, fault?.variant));
@@ -219,13 +252,13 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     }
     const exitCode = () => (signal ? signalExitCode(signal) : bad ? EXIT.FAILED : writeErrors.length > 0 ? EXIT.INTERNAL : EXIT.OK);
     if (argv.sarif !== undefined) {
-      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: exitCode() });
+      const sarif = sarifLog(reports, { properties, strict: argv.strict, exitCode: exitCode(), root: project.root });
       attempt(() => writeFileAtomic(argv.sarif!, `${JSON.stringify(sarif, null, 2)}\n`));
     }
     for (const e of writeErrors) process.stderr.write(`pkvm-check: ${e}\n`);
     if (argv.json) {
       const extra = { ...(signal ? { interrupted: signal } : {}), ...(writeErrors.length > 0 ? { writeErrors } : {}) };
-      process.stdout.write(`${JSON.stringify({ ok: exitCode() === EXIT.OK, ...extra, reports }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ version: CHECK_JSON_VERSION, ok: exitCode() === EXIT.OK, ...extra, reports }, null, 2)}\n`);
     } else {
       const verdict = signal ? `check: INTERRUPTED by ${signal}, incomplete` : bad ? "check: FAILED" : writeErrors.length > 0 ? "check: FAILED to write its reports" : "check: ok";
       process.stdout.write(`${reports.map(formatCheck).join("\n")}\n${verdict}\n`);

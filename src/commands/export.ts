@@ -6,23 +6,23 @@
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import type { ModelVariant } from "../engine.js";
-import { formatItf, itfPathFor } from "../report/itf.js";
+import { emitItf, itfPathFor } from "../report/itf.js";
 import { EXIT } from "./exit.js";
 import { checkOutputFile } from "../io/output-path.js";
-import { writeFileAtomic } from "../io/write-file.js";
-import { failure, replayed } from "./output.js";
+import { failure, replayed, writeOutputWith } from "./output.js";
 
 interface ExportArgs {
   trace: string;
   itf: boolean;
   output?: string;
+  fault?: string;
 }
 
 /** `check --itf`: the ITF of a counterexample, next to it; returns its path. */
 export function writeItfNextTo(counterexample: string, variant?: ModelVariant): string {
-  const { result, states } = replayed(counterexample, variant);
+  const { result, states } = replayed(counterexample, { variant });
   const file = itfPathFor(counterexample);
-  writeFileAtomic(file, formatItf(result, states));
+  writeOutputWith(file, (emit) => emitItf(result, states, emit));
   return file;
 }
 
@@ -33,20 +33,19 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     y
       .positional("trace", { type: "string", demandOption: true, describe: "a pkvm-trace/1 file" })
       .option("itf", { type: "boolean", default: false, describe: "the Informal Trace Format (ADR-015), with Quint's mbt:: action metadata" })
-      .option("output", { alias: "o", type: "string", describe: "write to this file (default: stdout)" }),
+      .option("output", { alias: "o", type: "string", describe: "write to this file (default: stdout)" })
+      .option("fault", { type: "string", describe: "replay under this seeded fault (default: the trace's meta.fault, else the real model)" }),
   handler: (argv) => {
     if (!argv.itf) throw new InputError("export: choose a format: --itf");
     if (argv.output !== undefined) checkOutputFile(argv.output, "-o");
-    const { result, states } = replayed(argv.trace);
-    const text = formatItf(result, states);
+    const { result, states } = replayed(argv.trace, { fault: argv.fault });
     const verdict = result.ok ? "" : `: the trace ${failure(result)}`;
     // Set before writing: a write that fails late keeps a failing trace's exit code 1.
     process.exitCode = result.ok ? EXIT.OK : EXIT.FAILED;
+    writeOutputWith(argv.output, (emit) => emitItf(result, states, emit));
     if (argv.output === undefined) {
-      process.stdout.write(text);
       if (verdict) process.stderr.write(`pkvm-check: ${argv.trace}${verdict}\n`);
     } else {
-      writeFileAtomic(argv.output, text);
       process.stdout.write(`wrote ${argv.output}${verdict}\n`);
     }
   },

@@ -3,7 +3,8 @@
 // when a fault escapes every engine: the checker is blind to that bug.
 
 import type { CommandModule } from "yargs";
-import { DEFAULT_BASELINE, readBaseline } from "../check/baseline.js";
+import { readBaseline } from "../check/baseline.js";
+import { baselineOf, findProject } from "../check/project.js";
 import { DEFAULT_BUDGET } from "../faults/kill.js";
 import { caught, killMatrix } from "../faults/matrix.js";
 import { FAULTS, faultOption } from "../faults/registry.js";
@@ -13,10 +14,10 @@ import { checkOutputDir } from "../io/output-path.js";
 
 interface FaultsArgs {
   json: boolean;
-  out: string;
+  out?: string;
   fault?: string[];
   list: boolean;
-  baseline: string;
+  baseline?: string;
 }
 
 export const faultsCommand: CommandModule<object, FaultsArgs> = {
@@ -25,10 +26,10 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
   builder: (y) =>
     y
       .option("json", { type: "boolean", default: false, describe: "print the matrix as one JSON document on stdout" })
-      .option("out", { type: "string", default: "counterexamples", describe: "directory for each fault's regression trace" })
+      .option("out", { type: "string", describe: "directory for each fault's regression trace (default: the project's corpus, see pkvm-check.json)" })
       .option("fault", { type: "string", array: true, describe: "run only these faults" })
       .option("list", { type: "boolean", default: false, describe: "list the faults, run nothing" })
-      .option("baseline", { type: "string", default: DEFAULT_BASELINE, describe: "the real model's known findings, never credited to a fault" }),
+      .option("baseline", { type: "string", describe: "the real model's known findings, never credited to a fault (default: the project's, see pkvm-check.json)" }),
   handler: async (argv) => {
     const faults = argv.fault ? argv.fault.flatMap((n) => n.split(",")).map((n) => faultOption(n)!) : FAULTS;
     if (argv.list) {
@@ -36,13 +37,16 @@ export const faultsCommand: CommandModule<object, FaultsArgs> = {
       process.stdout.write(`${faults.map((f) => `${f.name.padEnd(width)}  ${f.bug.padEnd(4)}  ${f.description}`).join("\n")}\n`);
       return;
     }
-    checkOutputDir(argv.out, "--out");
-    const baseline = readBaseline(argv.baseline);
+    const project = findProject(process.cwd());
+    const out = argv.out ?? project.corpus;
+    checkOutputDir(out, "--out");
+    const { file, required } = baselineOf(project, argv.baseline);
+    const baseline = readBaseline(file, required);
     const t0 = Date.now();
     const rows = await killMatrix(faults, {
       budget: DEFAULT_BUDGET,
       baseline,
-      out: argv.out,
+      out,
       onRow: argv.json
         ? undefined
         : (row, i) => process.stderr.write(`faults: [${i + 1}/${faults.length}] ${row.fault.name}: ${row.kills.map((k) => `${k.engine} ${k.caught ? "caught" : "missed"}`).join(", ")}\n`),

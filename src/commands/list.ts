@@ -3,7 +3,7 @@
 
 import type { CommandModule } from "yargs";
 import { ACTIONS } from "../../model/actions.js";
-import { PROPERTIES } from "../../properties/registry.js";
+import { PROPERTIES, TEMPORAL_PROPERTIES } from "../../properties/registry.js";
 import { World } from "../../model/world.js";
 import { describeAlphabet } from "../alphabet.js";
 import { smtFormOf } from "../smt/index.js";
@@ -55,7 +55,10 @@ export const listCommand: CommandModule<object, ListArgs> = {
       ...table(actions.map((a) => [`${a.name}(${a.args.join(", ")})`, a.doc])),
       "",
       "Properties:",
-      ...table(PROPERTIES.map((p) => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"}  ${p.description}`])),
+      ...table([
+        ...PROPERTIES.map((p): [string, string] => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"}  ${p.description}`]),
+        ...TEMPORAL_PROPERTIES.map((p): [string, string] => [p.id, `[temporal: ${p.kind}, exhaustive search only]  ${p.description}`]),
+      ]),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     process.exitCode = EXIT.OK;

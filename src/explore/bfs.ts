@@ -11,6 +11,7 @@ import type { Finding, Property } from "../../properties/property.js";
 import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { FP, fingerprint } from "../hash.js";
+import type { EdgeSink } from "./graph.js";
 import { VisitedSet } from "./visited.js";
 
 export interface BfsOptions {
@@ -27,6 +28,14 @@ export interface BfsOptions {
    */
   known?: (property: string, step: AlphabetStep | undefined) => string | undefined;
   onProgress?: (p: BfsProgress) => void;
+  /**
+   * Told every new state (with its index) and every state-changing transition as (from, to,
+   * alphabet index), for the temporal properties' state graph (src/explore/graph.ts). Refused
+   * calls and no-ops are self-loops and are not reported.
+   */
+  graph?: EdgeSink;
+  /** Search from this state instead of the config's initial one (replaying an AG EF claim). */
+  from?: Uint32Array;
   /** Polled once per state expanded: true ends the search ("interrupted"), e.g. on SIGINT. */
   stopped?: () => boolean;
 }
@@ -68,13 +77,16 @@ export interface BfsResult {
 const RET_INDEX = new Map<Ret, number>(RETURNS.map((r, i) => [r, i]));
 const ACTION_INDEX = new Map(ACTIONS.map((a, i) => [a, i]));
 const PROGRESS_EVERY = 1 << 14;
+/** The clock is read every this many transitions: one state's expansion may take minutes in a big world. */
+const CLOCK_EVERY = 1 << 10;
 
 /** A growable queue of encoded states: each entry is the state's words then its index. */
 class StateQueue {
   private buf: Uint32Array;
   length = 0;
   constructor(private readonly words: number) {
-    this.buf = new Uint32Array((words + 1) * 1024);
+    // Room for 1024 states, or for one megaword's worth of big ones.
+    this.buf = new Uint32Array((words + 1) * Math.max(1, Math.min(1024, Math.floor(2 ** 20 / (words + 1)))));
   }
   push(s: Uint32Array, index: number): void {
     const need = (this.length + 1) * (this.words + 1);
@@ -121,7 +133,8 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   const violated = new Set<string>();
   let stateProps = opts.properties.filter((p) => p.checkState);
   let stepProps = stepChecks(alphabet, opts.properties, violated);
-  const visited = new VisitedSet();
+  const graph = opts.graph;
+  const visited = new VisitedSet(undefined, graph !== undefined);
   const pre = new PkvmState(engine.world, new Uint32Array(words));
   const post = new PkvmState(engine.world, new Uint32Array(words));
   let transitions = 0;
@@ -147,9 +160,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       const f = p.checkState!(s);
       if (f) report(p, f, via, () => visited.pathTo(index));
     }
+    graph?.state(index, s);
   };
 
-  const init = engine.initial();
+  const init = opts.from ?? engine.initial();
   fingerprint(init);
   visited.add(FP[0], FP[1], 0, 0);
   post.s.set(init);
@@ -175,7 +189,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         const step = alphabet[a];
         if (step.enabled !== undefined && !step.enabled(pre)) continue;
         const ret = run[a](k, step.args);
-        transitions++;
+        if ((++transitions & (CLOCK_EVERY - 1)) === 0 && opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) {
+          stop = "time-limit";
+          break outer;
+        }
         coverage[covRow[a] + RET_INDEX.get(ret)!]++;
         const checks = stepProps[a];
         for (let c = 0; c < checks.length; c++) {
@@ -187,6 +204,7 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         fingerprint(post.s);
         if (visited.add(FP[0], FP[1], from, a)) {
           const index = visited.size - 1;
+          graph?.edge(from, index, a);
           checkState(post, index, a);
           next.push(post.s, index);
           if (stop !== "complete") break outer;
@@ -197,6 +215,8 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
           if (opts.onProgress && visited.size % PROGRESS_EVERY === 0) {
             opts.onProgress({ states: visited.size, transitions, queue: level.length - q + next.length, depth, elapsedMs: Date.now() - t0 });
           }
+        } else {
+          graph?.edge(from, visited.seen, a);
         }
         post.s.set(pre.s);
       }

@@ -12,26 +12,38 @@
 //   of the lifecycle redirect always do), else bits 2-6 pick a pool of that argument's kind, or
 //   the whole domain; bits 7.. pick the element.
 
-import { ACTIONS } from "../../model/actions.js";
-import type { ArgName } from "../../model/args.js";
+import { ACTIONS, type ActionDef } from "../../model/actions.js";
+import type { ArgName, Args } from "../../model/args.js";
 import { VmLife, type PkvmState } from "../../model/state.js";
-import type { AlphabetStep } from "../alphabet.js";
+import { AlphabetSpace, type AlphabetStep } from "../alphabet.js";
 import * as P from "./random-pools.js";
 import type { Pool } from "./random-pools.js";
+import { PageSet } from "./page-set.js";
 
 type Value = number | boolean;
 
-/** The alphabet's steps of one action, as a tree over its arguments in order. */
+/**
+ * The steps of one action, as a tree over its arguments in order: a level holds one argument's
+ * values (those that lead to steps) and the subtree of each. Over an AlphabetSpace the tree is
+ * never built: each level is made when a walk reaches it, so that a 4,096-page world costs what
+ * a 64-page one does.
+ */
 type Node = AlphabetStep | Level;
 
 interface Level {
   readonly arg: ArgName;
-  readonly values: readonly Value[];
-  readonly next: ReadonlyMap<Value, Node>;
+  readonly size: number;
+  at(i: number): Value;
+  has(v: Value): boolean;
+  /** Set when the values are 0 .. range - 1. */
+  readonly range?: number;
+  /** The subtree under value v, or undefined when no step has it. */
+  next(v: Value): Node | undefined;
 }
 
 const isLevel = (n: Node): n is Level => "next" in n;
 
+/** The tree of an explicit list of steps (all of one action). */
 function tree(steps: readonly AlphabetStep[], depth: number): Node {
   const args = steps[0].action.args;
   if (depth === args.length) return steps[0];
@@ -45,7 +57,16 @@ function tree(steps: readonly AlphabetStep[], depth: number): Node {
   }
   const next = new Map<Value, Node>();
   for (const [v, g] of groups) next.set(v, tree(g, depth + 1));
-  return { arg, values: [...groups.keys()], next };
+  const values = [...groups.keys()];
+  return { arg, size: values.length, at: (i) => values[i], has: (v) => next.has(v), next: (v) => next.get(v) };
+}
+
+/** The same tree over a space's domains, a level at a time. */
+function lazyTree(space: AlphabetSpace, action: ActionDef, depth: number, acc: Partial<Args>): Node {
+  if (depth === action.args.length) return space.step(action, acc);
+  const arg = action.args[depth];
+  const d = space.domain(action, arg, acc.vm ?? 0);
+  return { arg, size: d.size, at: d.at, has: d.has, range: d.range ? d.size : undefined, next: (v) => (d.has(v) ? lazyTree(space, action, depth + 1, { ...acc, [arg]: v }) : undefined) };
 }
 
 /** Every pool an argument of each kind may be drawn from, besides its whole domain. */
@@ -156,7 +177,15 @@ export class Chooser {
   readonly actions: { readonly name: string; readonly root: Node }[] = [];
   private readonly byName = new Map<string, Node>();
 
-  constructor(alphabet: readonly AlphabetStep[]) {
+  constructor(alphabet: readonly AlphabetStep[] | AlphabetSpace) {
+    if (alphabet instanceof AlphabetSpace) {
+      for (const action of alphabet.actions) {
+        const root = lazyTree(alphabet, action, 0, {});
+        this.actions.push({ name: action.name, root });
+        this.byName.set(action.name, root);
+      }
+      return;
+    }
     const groups = new Map<string, AlphabetStep[]>();
     for (const s of alphabet) {
       const g = groups.get(s.action.name);
@@ -211,7 +240,7 @@ export class Chooser {
     let vm = 0;
     for (let i = 2; isLevel(node); i++) {
       const v = fixed[node.arg] ?? this.pick(k, node, prefer[node.arg], vm, preferOnly ? d[i] & ~3 : d[i]);
-      const next = node.next.get(v);
+      const next = node.next(v);
       if (next === undefined) return null;
       if (node.arg === "vm") vm = v as number;
       node = next;
@@ -224,10 +253,17 @@ export class Chooser {
     const pool = prefer && (digit & 3) !== 3 ? prefer : pools[((digit >>> 2) & 31) % (pools.length + 1)];
     const at = digit >>> 7;
     if (pool) {
-      const candidates = pool(k, vm).filter((v) => level.next.has(v));
-      if (candidates.length > 0) return candidates[at % candidates.length];
+      const c = pool(k, vm);
+      // A page set within the level's range needs no filtering: its i-th member is the i-th candidate.
+      if (c instanceof PageSet && level.range !== undefined && c.pages <= level.range) {
+        if (c.length > 0) return c.at(at % c.length);
+      } else {
+        const all = c instanceof PageSet ? Array.from({ length: c.length }, (_, i) => c.at(i)) : c;
+        const candidates = all.filter((v) => level.has(v));
+        if (candidates.length > 0) return candidates[at % candidates.length];
+      }
     }
-    return level.values[at % level.values.length];
+    return level.at(at % level.size);
   }
 
   /**

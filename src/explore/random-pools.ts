@@ -4,15 +4,86 @@
 // drawing from these pools does, so runs get past the first refusal into deep states.
 
 import { GuestEntry, Owner, PageState, S2, VmLife, type PkvmState } from "../../model/state.js";
-import { SegKind } from "../../model/world.js";
+import { SegKind, type World } from "../../model/world.js";
+import { PageSet } from "./page-set.js";
+
+/** The candidate values of one argument: a list, or a page pool kept up to date (ascending). */
+export type Candidates = readonly number[] | PageSet;
 
 /** The candidate values of one argument in state k; `vm` is the step's VM slot, once chosen. */
-export type Pool = (k: PkvmState, vm: number) => number[];
+export type Pool = (k: PkvmState, vm: number) => Candidates;
 
 const { NOPAGE, OWNED, SHARED_OWNED: SO, SHARED_BORROWED: SB } = PageState;
 
-function pfnsWhere(ok: (k: PkvmState, p: number) => boolean): Pool {
+type PagePredicate = (k: PkvmState, p: number) => boolean;
+
+/** The per-page predicates of the page pools, and of the block pools (true of every page of an aligned block). */
+const PAGE_PREDICATES: PagePredicate[] = [];
+const BLOCK_PREDICATES: PagePredicate[] = [];
+
+/**
+ * The page pools of one state, kept up to date by whoever changes that state (the random
+ * engine, from the pages each step changed) instead of being found by a scan of every page.
+ */
+export class PagePools {
+  private readonly pages: PageSet[];
+  private readonly blocks: PageSet[];
+
+  constructor(readonly w: World) {
+    this.pages = PAGE_PREDICATES.map(() => new PageSet(w.pages));
+    this.blocks = BLOCK_PREDICATES.map(() => new PageSet(w.pages));
+  }
+
+  pageSet(id: number): PageSet {
+    return this.pages[id];
+  }
+
+  blockSet(id: number): PageSet {
+    return this.blocks[id];
+  }
+
+  /** Every pool of state k, from scratch. */
+  build(k: PkvmState): void {
+    const all = Int32Array.from({ length: this.w.pages }, (_, i) => i);
+    this.update(k, all);
+  }
+
+  /** After a step that changed no page but (some of) `pages`. */
+  update(k: PkvmState, pages: Int32Array): void {
+    const b = this.w.config.blockPages;
+    let lastBlock = -1;
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i];
+      for (let id = 0; id < this.pages.length; id++) this.pages[id].set(p, PAGE_PREDICATES[id](k, p));
+      const start = p - (p % b);
+      if (start === lastBlock || start + b > this.w.pages) continue;
+      lastBlock = start;
+      for (let id = 0; id < this.blocks.length; id++) {
+        let all = true;
+        for (let q = start; q < start + b && all; q++) all = BLOCK_PREDICATES[id](k, q);
+        this.blocks[id].set(start, all);
+      }
+    }
+  }
+
+  copyFrom(o: PagePools): void {
+    this.pages.forEach((s, i) => s.copyFrom(o.pages[i]));
+    this.blocks.forEach((s, i) => s.copyFrom(o.blocks[i]));
+  }
+}
+
+const attached = new WeakMap<PkvmState, PagePools>();
+
+/** From now on the page pools of k are read from `pools`, which the caller keeps up to date with k. */
+export function attachPagePools(k: PkvmState, pools: PagePools): void {
+  attached.set(k, pools);
+}
+
+function pfnsWhere(ok: PagePredicate): Pool {
+  const id = PAGE_PREDICATES.push(ok) - 1;
   return (k) => {
+    const kept = attached.get(k);
+    if (kept) return kept.pageSet(id);
     const out: number[] = [];
     for (let p = 0; p < k.w.pages; p++) if (ok(k, p)) out.push(p);
     return out;
@@ -44,8 +115,11 @@ function vcpusWhere(ok: (k: PkvmState, vm: number, i: number) => boolean): Pool 
 }
 
 /** The first page of a block (pfn aligned) whose pages all satisfy ok. */
-function alignedBlocksWhere(ok: (k: PkvmState, p: number) => boolean): Pool {
+function alignedBlocksWhere(ok: PagePredicate): Pool {
+  const id = BLOCK_PREDICATES.push(ok) - 1;
   return (k) => {
+    const kept = attached.get(k);
+    if (kept) return kept.blockSet(id);
     const b = k.w.config.blockPages;
     const out: number[] = [];
     for (let p = 0; p + b <= k.w.pages; p += b) {
@@ -82,13 +156,17 @@ export const inGuestBlock: Pool = (k) => {
   });
   return out;
 };
-/** Where range checks decide: the first and last page of every region and gap, and one past the limit. */
+const edges = new WeakMap<World, number[]>();
+/** Where range checks decide: the first and last page of every region and gap, and one past the limit (fixed per world). */
 export const edgePfns: Pool = (k) => {
-  const out = [k.w.pages];
+  let out = edges.get(k.w);
+  if (out) return out;
+  out = [k.w.pages];
   for (let p = 0; p < k.w.pages; p++) {
     if (p === 0 || k.w.seg[p] !== k.w.seg[p - 1]) out.push(p);
     if (p === k.w.pages - 1 || k.w.seg[p] !== k.w.seg[p + 1]) out.push(p);
   }
+  edges.set(k.w, out);
   return out;
 };
 /** NOMAP and MMIO pages: memory the host owns but may not give away, and device memory. */

@@ -9,7 +9,10 @@ import { GuestEntry, PageState, PkvmState, VmLife } from "../../model/state.js";
 import type { Finding, Property } from "../../properties/property.js";
 import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
-import { FP, fingerprint } from "../hash.js";
+import { withStepChange } from "../../properties/lib/pages.js";
+import { AdditiveFingerprint, FP } from "../hash.js";
+import { attachPagePools, PagePools } from "./random-pools.js";
+import { StepDelta } from "./step-delta.js";
 import type { Chooser, Decision } from "./random-choice.js";
 import { VisitedSet } from "./visited.js";
 
@@ -57,10 +60,11 @@ const VM_STATES = [0, 1, 2].map((l) => VmLife[l]).concat("LOADED");
  */
 export const VISITED_CAP = 1 << 23;
 
-function equalWords(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** Words a step may write and still be read off the log (a block of 512 pages writes more: then the states are compared). */
+const WRITE_LOG = 1 << 12;
+
+/** Steps between two readings of the clock. */
+const CLOCK_EVERY = 16;
 
 function names(mask: number, all: readonly string[]): string[] {
   return all.filter((_, i) => mask & (1 << i));
@@ -77,6 +81,18 @@ export class Explorer {
   private stateProps: Property[] = [];
   private stepProps: Property[][] = [];
   private reached = { host: 0, hyp: 0, guest: 0, vm: 0 };
+  /**
+   * What each step changed, and the post state's fingerprint kept up to date from it: a step's
+   * checks cost what it changed, whatever the size of the world (every state a run reaches
+   * passed every check, so only the pages a step could affect need looking at again).
+   */
+  private readonly delta: StepDelta;
+  private readonly fp = new AdditiveFingerprint();
+  /** The chooser's page pools of the post state, kept up to date from the pages each step changed. */
+  private readonly pools: PagePools;
+  private readonly initialPools: PagePools;
+  private readonly writeLog = new Int32Array(WRITE_LOG);
+  private readonly initialFp = new AdditiveFingerprint();
 
   constructor(
     private readonly engine: Engine,
@@ -86,6 +102,22 @@ export class Explorer {
     this.pre = new PkvmState(engine.world);
     this.post = new PkvmState(engine.world);
     this.initial = engine.initial();
+    this.delta = new StepDelta(engine.world);
+    this.pools = new PagePools(engine.world);
+    this.initialPools = new PagePools(engine.world);
+    this.initialPools.build(new PkvmState(engine.world, this.initial));
+    attachPagePools(this.post, this.pools);
+
+    this.initialFp.reset(this.initial);
+  }
+
+  /** Back to the initial state, at the start of a run. */
+  private restart(): void {
+    this.post.s.set(this.initial);
+    this.pre.s.set(this.initial);
+    this.pools.copyFrom(this.initialPools);
+    this.fp.a = this.initialFp.a;
+    this.fp.b = this.initialFp.b;
   }
 
   /** The properties checked from now on; checkStep only on the actions a property names. */
@@ -96,18 +128,22 @@ export class Explorer {
 
   /** Checks the initial state (once: every run starts there); the first violation, or null. */
   checkInitial(): Violated | null {
-    this.post.s.set(this.initial);
+    this.restart();
     return this.checkNewState(-1);
   }
 
-  /** Runs the decisions from the initial state; the first violation, or null. */
-  run(input: RunInput, trace?: Trace): Violated | null {
+  /**
+   * Runs the decisions from the initial state; the first violation, or null. A run still going at
+   * `deadline` (ms since the epoch) ends there: in a big world one run can take longer than a limit.
+   */
+  run(input: RunInput, trace?: Trace, deadline = Infinity): Violated | null {
     const swarm = this.chooser.swarm(input.swarm);
-    this.post.s.set(this.initial);
+    this.restart();
     let depth = 0;
     let v: Violated | null = null;
-    for (const d of input.steps) {
-      const step = this.chooser.step(this.post, d, swarm);
+    for (let i = 0; i < input.steps.length; i++) {
+      if ((i & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && Date.now() > deadline) break;
+      const step = this.chooser.step(this.post, input.steps[i], swarm);
       if (step !== null && (v = this.take(step, depth++, trace)) !== null) break;
     }
     this.maxDepth = Math.max(this.maxDepth, depth);
@@ -119,7 +155,7 @@ export class Explorer {
    * or a step's guard refuses it (a candidate trace while minimising).
    */
   replay(steps: readonly AlphabetStep[], trace?: Trace): Violated | null {
-    this.post.s.set(this.initial);
+    this.restart();
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       if (step.enabled && !step.enabled(this.post)) return null;
@@ -137,22 +173,40 @@ export class Explorer {
 
   /** Takes step number `at` of a run: the violation it shows, or null. */
   private take(step: AlphabetStep, at: number, trace?: Trace): Violated | null {
-    this.pre.s.set(this.post.s);
-    const ret = this.engine.applyInPlace(this.post.s, step);
+    // pre equals post here: restart sets both, and every step copies back the words it changed.
+    PkvmState.writeLog = this.writeLog;
+    PkvmState.logged = 0;
+    let ret: Ret;
+    try {
+      ret = this.engine.applyInPlace(this.post.s, step);
+    } finally {
+      PkvmState.writeLog = null;
+    }
     const action = ACTION_INDEX.get(step.action)!;
     this.stepsRun++;
     this.coverage[action * RETURNS.length + RET_INDEX.get(ret)!]++;
     trace?.steps.push(step);
     trace?.returns.push(ret);
-    for (const p of this.stepProps[action]) {
-      const finding = p.checkStep!(this.pre, step, ret, this.post);
-      if (finding) return { property: p, finding, at };
+    const d = this.delta;
+    const changed = d.compute(this.pre.s, this.post.s, this.writeLog, PkvmState.logged);
+    if (changed) {
+      this.fp.update(this.pre.s, this.post.s, d.words, d.wordCount);
+      this.pools.update(this.post, d.pagesChanged());
     }
-    return equalWords(this.pre.s, this.post.s) ? null : this.checkNewState(at);
+    const v = withStepChange(d.change(), () => {
+      for (const p of this.stepProps[action]) {
+        const finding = p.checkStep!(this.pre, step, ret, this.post);
+        if (finding) return { property: p, finding, at };
+      }
+      return changed ? this.checkNewState(at, d.pagesChanged()) : null;
+    });
+    for (let j = 0; j < d.wordCount; j++) this.pre.s[d.words[j]] = this.post.s[d.words[j]];
+    return v;
   }
 
-  private checkNewState(at: number): Violated | null {
-    fingerprint(this.post.s);
+  /** Checks the post state unless seen before; `pages`: the pages the step could change, else every page. */
+  private checkNewState(at: number, pages?: Int32Array): Violated | null {
+    this.fp.get();
     const hi = FP[0];
     const lo = FP[1];
     if (this.visited.has(hi, lo)) return null;
@@ -162,14 +216,17 @@ export class Explorer {
     }
     if (this.visited.size >= VISITED_CAP) return null;
     this.visited.add(hi, lo, 0, 0);
-    this.reach(this.post);
+    this.reach(this.post, pages);
     this.onNewState?.(this.post.s);
     return null;
   }
 
-  private reach(k: PkvmState): void {
+  /** Records the page and VM states of k: of every page, or of the pages a step changed. */
+  private reach(k: PkvmState, changed?: Int32Array): void {
     const r = this.reached;
-    for (let p = 0; p < k.w.pages; p++) {
+    const n = changed ? changed.length : k.w.pages;
+    for (let i = 0; i < n; i++) {
+      const p = changed ? changed[i] : i;
       if (!k.w.isMemory(p)) continue;
       r.host |= 1 << k.hostState(p);
       r.hyp |= 1 << k.hypState(p);

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { ACTIONS } from "../../model/actions.js";
 import { RETURNS, type Ret } from "../../model/errno.js";
 import type { Finding, Property } from "../../properties/property.js";
-import type { AlphabetStep } from "../alphabet.js";
+import type { AlphabetSpace, AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { Chooser, DIGITS, mix32, type Decision } from "./random-choice.js";
 import { Explorer, type Reached, type RunInput, type Trace, type Violated } from "./random-run.js";
@@ -128,7 +128,8 @@ function minimise(ex: Explorer, steps: AlphabetStep[], property: Property): Alph
   }
 }
 
-export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[], opts: RandomOptions): RandomResult {
+/** `alphabet`: its steps, or (any size of world) the space they come from. */
+export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[] | AlphabetSpace, opts: RandomOptions): RandomResult {
   const t0 = Date.now();
   const deadline = opts.timeLimitMs === undefined ? Infinity : t0 + opts.timeLimitMs;
   const seed = shardSeed(opts.seed, opts.shard);
@@ -162,7 +163,7 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[],
       }
       let failed = true; // a model that throws fails the run too, and fast-check shrinks that
       try {
-        failed = ex.run(input) !== null;
+        failed = ex.run(input, undefined, shrinking ? Infinity : deadline) !== null;
       } finally {
         shrinking ||= failed;
       }
@@ -170,7 +171,8 @@ export function randomExplore(engine: Engine, alphabet: readonly AlphabetStep[],
     });
     const details = fc.check(property, { seed, numRuns: opts.runs ?? DEFAULT_RUNS, path: opts.path, endOnFailure: opts.path !== undefined });
     if (details.interrupted) stop = opts.stopped?.() ? "interrupted" : "time-limit";
-    if (!details.failed) break;
+    // Interrupted before its first run, fast-check reports a failure with no counterexample.
+    if (!details.failed || (details.interrupted && details.counterexample === null)) break;
 
     const run: Trace = { steps: [], returns: [] };
     const v = ex.run(details.counterexample![0], run);

@@ -3,6 +3,9 @@
 // shortest trace (the parent's index and the alphabet index of the step, 8 bytes a state).
 // No per-state JS objects: everything lives in typed arrays.
 //
+// An indexed set (for the temporal properties' state graph) also keeps each slot's state index,
+// 4 bytes a slot, so that a transition into a state already seen knows which state it reached.
+//
 // The table grows by half when 85% full, so it stays between 57% and 85% full: 9.4 to 14.1
 // bytes a state. Slots are picked by multiply-shift ("fastrange"), which needs no power of two.
 
@@ -14,11 +17,15 @@ export class VisitedSet {
   private slots: number;
   private parents = new Uint32Array(1 << 16);
   private vias = new Uint32Array(1 << 16);
+  private index: Uint32Array | undefined;
   size = 0;
+  /** After add() returned false on an indexed set: the index of the state already there. */
+  seen = -1;
 
-  constructor(initialSlots = 1 << 12) {
+  constructor(initialSlots = 1 << 12, indexed = false) {
     this.table = new Uint32Array(initialSlots * 2);
     this.slots = initialSlots;
+    if (indexed) this.index = new Uint32Array(initialSlots);
   }
 
   has(hi: number, lo: number): boolean {
@@ -48,11 +55,15 @@ export class VisitedSet {
       const h = t[2 * i];
       const l = t[2 * i + 1];
       if (h === 0 && l === 0) break;
-      if (h === hi && l === lo) return false;
+      if (h === hi && l === lo) {
+        if (this.index) this.seen = this.index[i];
+        return false;
+      }
       i = this.nextSlot(i);
     }
     t[2 * i] = hi;
     t[2 * i + 1] = lo;
+    if (this.index) this.index[i] = this.size;
     if (this.size === this.parents.length) this.growLinks();
     this.parents[this.size] = parent;
     this.vias[this.size] = via;
@@ -70,7 +81,7 @@ export class VisitedSet {
 
   /** Bytes held by the fingerprint table, and by the parent links. */
   bytes(): { table: number; links: number } {
-    return { table: this.table.byteLength, links: this.size * 8 };
+    return { table: this.table.byteLength + (this.index?.byteLength ?? 0), links: this.size * 8 };
   }
 
   private growLinks(): void {
@@ -84,8 +95,10 @@ export class VisitedSet {
 
   private rehash(): void {
     const old = this.table;
+    const oldIndex = this.index;
     this.slots = Math.ceil(this.slots * GROWTH);
     this.table = new Uint32Array(this.slots * 2);
+    if (oldIndex) this.index = new Uint32Array(this.slots);
     for (let j = 0; j < old.length; j += 2) {
       const hi = old[j];
       const lo = old[j + 1];
@@ -94,6 +107,7 @@ export class VisitedSet {
       while (this.table[2 * i] !== 0 || this.table[2 * i + 1] !== 0) i = this.nextSlot(i);
       this.table[2 * i] = hi;
       this.table[2 * i + 1] = lo;
+      if (oldIndex) this.index![i] = oldIndex[j / 2];
     }
   }
 }

@@ -17,10 +17,11 @@
 
 import { randomBytes } from "node:crypto";
 import {
-  closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isMainThread } from "node:worker_threads";
+import { bufferedSink, type Emit } from "../report/sink.js";
 
 /** A file could not be written: the message names it and says why (an errno code). */
 export class WriteError extends Error {
@@ -93,8 +94,11 @@ export function notReplaceable(file: string): string | undefined {
   return undefined;
 }
 
-/** The text written and fsync'ed to a fresh temporary file next to `file`; its path. */
-function stage(file: string, data: string): string {
+/** What is written: a text, or a renderer that emits it a piece at a time (an output may be gigabytes). */
+export type Content = string | ((emit: Emit) => void);
+
+/** The content written and fsync'ed to a fresh temporary file next to `file`; its path. */
+function stage(file: string, data: Content): string {
   const tmp = join(dirname(file), `.${basename(file)}.pkvm-${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
   let fd: number;
   try {
@@ -104,8 +108,10 @@ function stage(file: string, data: string): string {
   }
   temps.add(tmp);
   try {
-    const bytes = Buffer.from(data, "utf8");
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    const out = bufferedSink(fd);
+    if (typeof data === "string") out.emit(data);
+    else data(out.emit);
+    out.flush();
     fsyncSync(fd);
   } catch (e) {
     discard(tmp);
@@ -145,7 +151,7 @@ function syncDir(dir: string): void {
 }
 
 /** Writes `data` to `file`, replacing a regular file there: the file is complete or untouched. */
-export function writeFileAtomic(file: string, data: string): void {
+export function writeFileAtomic(file: string, data: Content): void {
   watchDir(dirname(file));
   const refused = notReplaceable(file);
   if (refused) throw new WriteError(file, refused);

@@ -3,7 +3,7 @@
 
 import type { EngineReport } from "../check/report.js";
 
-const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding" } as const;
+const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding", skipped: "skipped", unproved: "NOT PROVED" } as const;
 
 export function formatCheck(r: EngineReport): string {
   const lines = [`== ${r.engine} on ${r.config}`];
@@ -16,7 +16,8 @@ export function formatCheck(r: EngineReport): string {
       ? `  -> ${v.counterexample}${v.steps !== undefined ? ` (${v.steps} steps)` : ""}`
       : v.writeError ? `  (counterexample not written: ${v.writeError})` : "";
     const known = v.known ? ` ${v.known}` : "";
-    lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${detail}${where}`);
+    const kind = v.kind ? ` [${v.kind}]` : "";
+    lines.push(`   ${v.property.padEnd(width)}  ${MARK[v.status]}${known}${kind}${detail}${where}`);
   }
   if (r.coverage) {
     lines.push("   action coverage (returns):");

@@ -7,11 +7,11 @@ import { formatStep } from "../../model/actions.js";
 import { InputError } from "../../model/config.js";
 import { PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
-import { describeFinding, describeFrame, describePage, formatReplay } from "../report-text.js";
+import { callWidth, describeFinding, describeFrame, describePage, replayLines, stepLine, verdictLine } from "../report-text.js";
 import type { ModelVariant } from "../engine.js";
 import type { ReplayResult } from "../replay.js";
 import { INITIAL_STEP } from "../trace.js";
-import { changes, frameRow, pageRow, rowsOf, traceStates, type Change, type Row, type TraceStates } from "./view.js";
+import { asWalk, changes, frameRow, pageRow, rowsOf, walkTrace, type Row, type StateWalk, type TraceStates } from "./view.js";
 
 export type Watched = Extract<Row, { kind: "page" | "frame" }>;
 
@@ -37,56 +37,84 @@ export function checkWatch(w: World, watch: Watched, file: string): void {
 
 const INDENT = "         ";
 
-function changeTable(all: readonly Change[][]): (c: Change, first: boolean) => string {
-  const flat = all.flat();
-  const width = (f: (c: Change) => string) => Math.max(0, ...flat.map((c) => f(c).length));
-  const [wRow, wField, wBefore] = [width((c) => c.row.label), width((c) => c.field), width((c) => c.before)];
-  return (c, first) =>
-    `${INDENT}${(first ? c.row.label : "").padEnd(wRow)}  ${c.field.padEnd(wField)}  ${c.before.padEnd(wBefore)} -> ${c.after}`;
-}
-
 /** The violations found at `step`, each with the full state of the pages and frames it names. */
-function violationsAt(r: ReplayResult, step: number): string[] {
-  return r.violations
-    .filter((v) => v.step === step)
-    .flatMap((v) => [`${INDENT}VIOLATION ${v.property}: ${v.finding.message}`, ...describeFinding(r, v).map((l) => `${INDENT}${l}`)]);
+function violationsAt(r: ReplayResult, step: number, line: (l: string) => void): void {
+  for (const v of r.violations) {
+    if (v.step !== step) continue;
+    line(`${INDENT}VIOLATION ${v.property}: ${v.finding.message}`);
+    for (const l of describeFinding(r, v)) line(`${INDENT}${l}`);
+  }
 }
 
-export function formatDiff(r: ReplayResult, ts: TraceStates): string {
-  // formatReplay's listing: the file, one line per step, the violations, the verdict.
-  const listing = formatReplay(r).split("\n");
-  const stepLines = listing.slice(1, 1 + r.steps.length);
-  const rows = rowsOf(ts.world);
-  const perStep = r.steps.map((_, i) => changes(ts.world, rows, ts.states[i], ts.states[i + 1]));
-  const row = changeTable(perStep);
-  const lines = [listing[0], ...violationsAt(r, INITIAL_STEP)];
-  stepLines.forEach((line, i) => {
-    lines.push(line, ...perStep[i].map((c, j) => row(c, j === 0 || perStep[i][j - 1].row !== c.row)));
-    lines.push(...violationsAt(r, i));
-  });
-  lines.push(listing[listing.length - 1]);
+export function formatDiff(r: ReplayResult, states: TraceStates | StateWalk): string {
+  const lines: string[] = [];
+  diffLines(r, asWalk(states), (l) => lines.push(l));
   return lines.join("\n");
 }
 
+/**
+ * formatDiff's lines one at a time. Two walks over the states: the first measures the change
+ * table's columns, so that it is aligned over the whole trace, the second prints.
+ */
+export function diffLines(r: ReplayResult, states: StateWalk, line: (l: string) => void): void {
+  const world = states.world;
+  const rows = rowsOf(world);
+  let [wRow, wField, wBefore] = [0, 0, 0];
+  states.walk((_, s, prev) => {
+    if (prev === undefined) return;
+    for (const c of changes(world, rows, prev, s)) {
+      wRow = Math.max(wRow, c.row.label.length);
+      wField = Math.max(wField, c.field.length);
+      wBefore = Math.max(wBefore, c.before.length);
+    }
+  });
+  const width = callWidth(r);
+  line(`${r.file}:`);
+  violationsAt(r, INITIAL_STEP, line);
+  states.walk((i, s, prev) => {
+    if (prev === undefined) return;
+    const step = i - 1;
+    line(stepLine(r.steps[step], width));
+    let last: Row | undefined;
+    for (const c of changes(world, rows, prev, s)) {
+      line(`${INDENT}${(c.row !== last ? c.row.label : "").padEnd(wRow)}  ${c.field.padEnd(wField)}  ${c.before.padEnd(wBefore)} -> ${c.after}`);
+      last = c.row;
+    }
+    violationsAt(r, step, line);
+  });
+  line(verdictLine(r));
+}
+
 /** The watched page or frame in the initial state and after every step that changed it. */
-export function formatWatch(r: ReplayResult, ts: TraceStates, watch: Watched): string {
+export function formatWatch(r: ReplayResult, states: TraceStates | StateWalk, watch: Watched): string {
+  const lines: string[] = [];
+  watchLines(r, asWalk(states), watch, (l) => lines.push(l));
+  return lines.join("\n");
+}
+
+/** formatWatch's lines one at a time; like diffLines, a first walk measures the columns. */
+export function watchLines(r: ReplayResult, states: StateWalk, watch: Watched, line: (l: string) => void): void {
   const describe = (s: Uint32Array) => {
-    const k = new PkvmState(ts.world, s);
+    const k = new PkvmState(states.world, s);
     const d = watch.kind === "page" ? describePage(k, watch.pfn) : describeFrame(k, watch.vm, watch.gfn);
     return d.slice(d.indexOf(": ") + 2);
   };
-  const entries: [at: string, ret: string, state: string][] = [["initial", "", describe(ts.states[0])]];
-  r.steps.forEach((s, i) => {
-    const now = describe(ts.states[i + 1]);
-    if (now !== describe(ts.states[i])) entries.push([`${String(i).padStart(3)}  ${formatStep(s.step)}`, s.ret, now]);
+  /** Calls entry(at, ret, state) for the initial state and each step that changed the watched row. */
+  const entries = (entry: (at: string, ret: string, state: string) => void) =>
+    states.walk((i, s, prev) => {
+      if (prev === undefined) return entry("initial", "", describe(s));
+      const now = describe(s);
+      if (now !== describe(prev)) entry(`${String(i - 1).padStart(3)}  ${formatStep(r.steps[i - 1].step)}`, r.steps[i - 1].ret, now);
+    });
+  let [wAt, wRet, changed] = [0, 0, -1];
+  entries((at, ret) => {
+    wAt = Math.max(wAt, at.length);
+    wRet = Math.max(wRet, ret.length);
+    changed++;
   });
-  const [wAt, wRet] = [0, 1].map((c) => Math.max(...entries.map((e) => e[c].length)));
-  const unchanged = r.steps.length - (entries.length - 1);
-  return [
-    `watch ${watch.label} in ${r.file}:`,
-    ...entries.map(([at, ret, d]) => `  ${at.padEnd(wAt)}  ${ret.padEnd(wRet)}  ${d}`),
-    `  (unchanged by the other ${unchanged} of ${r.steps.length} steps)`,
-  ].join("\n");
+  line(`watch ${watch.label} in ${r.file}:`);
+  entries((at, ret, d) => line(`  ${at.padEnd(wAt)}  ${ret.padEnd(wRet)}  ${d}`));
+  line(`  (unchanged by the other ${r.steps.length - changed} of ${r.steps.length} steps)`);
 }
 
 export interface ReplayView {
@@ -98,8 +126,19 @@ export interface ReplayView {
 
 /** replay's text for one trace: its listing (with the changes under --diff), then each watch. */
 export function replayText(r: ReplayResult, view: ReplayView): string {
+  const lines: string[] = [];
+  replayTextLines(r, view, (l) => lines.push(l));
+  return lines.join("\n");
+}
+
+/** replayText's lines one at a time, the trace's states walked, never kept. */
+export function replayTextLines(r: ReplayResult, view: ReplayView, line: (l: string) => void): void {
   for (const w of view.watches) checkWatch(r.world, w, r.file);
-  if (!view.diff && view.watches.length === 0) return formatReplay(r);
-  const ts = traceStates(r.world, r.steps.map((s) => s.step), view.variant);
-  return [view.diff ? formatDiff(r, ts) : formatReplay(r), ...view.watches.map((w) => formatWatch(r, ts, w))].join("\n\n");
+  const states = walkTrace(r.world, r.steps.map((s) => s.step), view.variant);
+  if (view.diff) diffLines(r, states, line);
+  else replayLines(r, line);
+  for (const w of view.watches) {
+    line("");
+    watchLines(r, states, w, line);
+  }
 }

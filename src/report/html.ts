@@ -9,7 +9,9 @@ import { formatStep } from "../../model/actions.js";
 import { GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../../model/state.js";
 import { describeFinding, describeFrame, describePage } from "../report-text.js";
 import type { ReplayResult } from "../replay.js";
-import { changes, fieldsOf, hostStage2, rowsOf, type Row, type TraceStates } from "./view.js";
+import type { World } from "../../model/world.js";
+import { collect, type Emit } from "./sink.js";
+import { asWalk, changes, fieldsOf, hostStage2, rowsOf, type Row, type StateWalk, type TraceStates } from "./view.js";
 import { esc } from "./xml.js";
 
 const HOST = "#4e79a7";
@@ -124,11 +126,12 @@ function header(rows: readonly Row[]): string {
   ].join("\n");
 }
 
-function gridRow(r: ReplayResult, ts: TraceStates, rows: readonly Row[], i: number): string {
-  const k = new PkvmState(ts.world, ts.states[i]);
+/** The row of state i (after step i - 1), whose predecessor is `prev`. */
+function gridRow(r: ReplayResult, world: World, rows: readonly Row[], i: number, state: Uint32Array, prev: Uint32Array | undefined): string {
+  const k = new PkvmState(world, state);
   const step = i - 1;
   const s = r.steps[step];
-  const changed = i === 0 ? [] : changes(ts.world, rows, ts.states[i - 1], ts.states[i]);
+  const changed = prev === undefined ? [] : changes(world, rows, prev, state);
   const isNamed = named(r, step);
   const violating = r.violations.some((v) => v.step === step);
   const cells = rows.map((row) => {
@@ -146,6 +149,17 @@ function gridRow(r: ReplayResult, ts: TraceStates, rows: readonly Row[], i: numb
   return `<tr class="${rowClass}" data-step="${step}">${head}${cells.join("")}</tr>`;
 }
 
+/** A long trace shows this many of its last steps (and its initial state and every violating step). */
+export const LAST_STEPS_SHOWN = 1000;
+
+/** The states a report shows: all of a short trace; of a long one the initial state, each violating step's and the last ones. */
+export function shownStates(r: ReplayResult): (i: number) => boolean {
+  const n = r.steps.length;
+  if (n <= LAST_STEPS_SHOWN) return () => true;
+  const violating = new Set(r.violations.map((v) => v.step + 1));
+  return (i) => i === 0 || i > n - LAST_STEPS_SHOWN || violating.has(i);
+}
+
 function summary(r: ReplayResult): string {
   const verdict = r.ok ? "ok: every expected return matches, no property violated" : "FAILED";
   const violations = r.violations.map((v) => {
@@ -153,7 +167,11 @@ function summary(r: ReplayResult): string {
     const state = describeFinding(r, v).map((l) => `<li>${esc(l.trim())}</li>`).join("");
     return `<div class="finding"><b>VIOLATION ${esc(v.property)}</b> ${at}: ${esc(v.finding.message)}<ul>${state}</ul></div>`;
   });
-  return `<p class="verdict">${esc(r.file)}: ${r.steps.length} steps, ${esc(verdict)}</p>\n${violations.join("\n")}`;
+  const shown =
+    r.steps.length > LAST_STEPS_SHOWN
+      ? `\n<p class="shown">A long trace: shown are the initial state, the state after each violating step and after the last ${LAST_STEPS_SHOWN} steps; a row "not shown" stands for the steps between.</p>`
+      : "";
+  return `<p class="verdict">${esc(r.file)}: ${r.steps.length} steps, ${esc(verdict)}</p>${shown}\n${violations.join("\n")}`;
 }
 
 const LEGEND: [string, string, string][] = [
@@ -204,10 +222,16 @@ document.getElementById("grid").addEventListener("click", (e) => {
 });
 `;
 
-export function htmlReport(r: ReplayResult, ts: TraceStates, configName: string): string {
-  const rows = rowsOf(ts.world);
+export function htmlReport(r: ReplayResult, states: TraceStates | StateWalk, configName: string): string {
+  return collect((emit) => emitHtmlReport(r, asWalk(states), configName, emit));
+}
+
+/** htmlReport's page a row at a time, the trace's states walked, never kept. */
+export function emitHtmlReport(r: ReplayResult, states: StateWalk, configName: string, emit: Emit): void {
+  const world = states.world;
+  const rows = rowsOf(world);
   const legend = LEGEND.map(([c, cls, text]) => `<span class="swatch ${cls}" style="--c:${c}"></span>${esc(text)}`).join("");
-  return `<!DOCTYPE html>
+  emit(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -216,7 +240,7 @@ export function htmlReport(r: ReplayResult, ts: TraceStates, configName: string)
 </head>
 <body>
 <h1>pkvm-check trace report: ${esc(r.file)}</h1>
-<p>config ${esc(configName)}: <code>${esc(JSON.stringify(ts.world.config))}</code></p>
+<p>config ${esc(configName)}: <code>${esc(JSON.stringify(world.config))}</code></p>
 ${summary(r)}
 <p class="legend">${legend}<span class="swatch" style="--c:#fff;box-shadow:inset 0 0 0 2px #000"></span>framed: changed by the step
 <span class="swatch" style="--c:#fff;outline:3px solid #e00"></span>named by the violation.
@@ -226,12 +250,23 @@ Page labels: owner, then :refcount when pinned; frame labels: the pfn mapped. Ho
 ${header(rows)}
 </thead>
 <tbody>
-${ts.states.map((_, i) => gridRow(r, ts, rows, i)).join("\n")}
-</tbody>
+`);
+  const shown = shownStates(r);
+  let hidden = 0;
+  states.walk((i, state, prev) => {
+    if (!shown(i)) {
+      hidden++;
+      return;
+    }
+    if (hidden > 0) emit(`<tr class="gap"><th></th><td class="action" colspan="${rows.length + 2}">${hidden} steps not shown (${i - 1 - hidden} to ${i - 2})</td></tr>\n`);
+    hidden = 0;
+    emit(`${gridRow(r, world, rows, i, state, prev)}\n`);
+  });
+  emit(`</tbody>
 </table>
 <div id="detail">Click a cell for its full state.</div>
 <script>${SCRIPT}</script>
 </body>
 </html>
-`;
+`);
 }

@@ -13,7 +13,9 @@
 import { formatProt, makeArgs, type ArgName } from "../../model/args.js";
 import { Contents, GuestEntry, Owner, PageState, PkvmState, S2, VmLife } from "../../model/state.js";
 import type { ReplayResult } from "../replay.js";
-import type { TraceStates } from "./view.js";
+import type { World } from "../../model/world.js";
+import { collect, type Emit } from "./sink.js";
+import { asWalk, type StateWalk, type TraceStates } from "./view.js";
 
 export type ItfValue =
   | string
@@ -106,43 +108,48 @@ function stateVars(k: PkvmState): Record<"loaded" | "pages" | "vms", ItfValue> {
   };
 }
 
-/** The replayed trace as an ITF trace object. */
-export function itfTrace(r: ReplayResult, ts: TraceStates): Record<string, unknown> {
-  const k = new PkvmState(ts.world);
-  const noPicks = Object.fromEntries(ARG_NAMES.map((n) => [n, NONE]));
-  const states = ts.states.map((s, i) => {
-    k.s = s;
-    const step = r.steps[i - 1]?.step;
-    const picks = step
-      ? Object.fromEntries(
-          ARG_NAMES.map((n) => {
-            if (!step.action.args.includes(n)) return [n, NONE];
-            const a = step.args[n];
-            return [n, some(n === "prot" ? formatProt(a as number) : typeof a === "boolean" ? a : int(a))];
-          }),
-        )
-      : noPicks;
-    const violated = r.violations.filter((v) => v.step === i - 1).map((v) => v.property);
-    return {
-      "#meta": { index: i, ...(violated.length ? { violated } : {}) },
-      ...stateVars(k),
-      ret: step ? some(r.steps[i - 1].ret) : NONE,
-      [ACTION_TAKEN]: step ? step.action.name : "init",
-      [NONDET_PICKS]: picks,
-    };
-  });
+/** The ITF state after step i - 1 (the initial state for i = 0), with the action that led to it. */
+function itfState(r: ReplayResult, k: PkvmState, i: number): Record<string, unknown> {
+  const step = r.steps[i - 1]?.step;
+  const picks = Object.fromEntries(
+    ARG_NAMES.map((n) => {
+      if (!step || !step.action.args.includes(n)) return [n, NONE];
+      const a = step.args[n];
+      return [n, some(n === "prot" ? formatProt(a as number) : typeof a === "boolean" ? a : int(a))];
+    }),
+  );
+  const violated = r.violations.filter((v) => v.step === i - 1).map((v) => v.property);
+  return {
+    "#meta": { index: i, ...(violated.length ? { violated } : {}) },
+    ...stateVars(k),
+    ret: step ? some(r.steps[i - 1].ret) : NONE,
+    [ACTION_TAKEN]: step ? step.action.name : "init",
+    [NONDET_PICKS]: picks,
+  };
+}
+
+/** The ITF trace's fields before its states. */
+function itfHead(r: ReplayResult, world: World): Record<string, unknown> {
   return {
     "#meta": {
       format: "ITF",
       "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
       source: r.file,
       description: "pkvm-check: a pkvm-trace/1 trace replayed on the reference model",
-      config: ts.world.config,
+      config: world.config,
       violations: r.violations.map(({ property, step, finding }) => ({ property, step, message: finding.message })),
     },
     vars: [...ITF_VARS],
-    states,
   };
+}
+
+/**
+ * ITF's `loop` is the state the last state is followed by. Our last state is the one before
+ * step `loop` (ITF state `loop`) again, so the run goes on with ITF state `loop + 1`; a stutter
+ * loop (loop = the number of steps) follows the last state with itself.
+ */
+function itfLoop(loop: number, steps: number): number {
+  return loop < steps ? loop + 1 : steps;
 }
 
 /** `dir/x.json` -> `dir/x.itf.json`: the ITF file written next to a counterexample. */
@@ -151,8 +158,19 @@ export function itfPathFor(trace: string): string {
 }
 
 /** The ITF file's text: one state per line, so that diffs and reviews read state by state. */
-export function formatItf(r: ReplayResult, ts: TraceStates): string {
-  const { states, ...head } = itfTrace(r, ts);
-  const top = Object.entries(head).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  return `{\n${top.join(",\n")},\n"states": [\n${(states as unknown[]).map((s) => JSON.stringify(s)).join(",\n")}\n]\n}\n`;
+export function formatItf(r: ReplayResult, states: TraceStates | StateWalk): string {
+  return collect((emit) => emitItf(r, asWalk(states), emit));
+}
+
+/** formatItf's text a state at a time: a million-step trace is written as it is walked. */
+export function emitItf(r: ReplayResult, states: StateWalk, emit: Emit): void {
+  const top = Object.entries(itfHead(r, states.world)).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`);
+  emit(`{\n${top.join(",\n")},\n"states": [\n`);
+  const k = new PkvmState(states.world);
+  states.walk((i, s) => {
+    k.s = s;
+    emit(`${i === 0 ? "" : ",\n"}${JSON.stringify(itfState(r, k, i))}`);
+  });
+  const loop = r.loop !== undefined ? `,\n"loop": ${itfLoop(r.loop, r.steps.length)}` : "";
+  emit(`\n]${loop}\n}\n`);
 }

@@ -1,41 +1,52 @@
-// Progress of a long search on stderr: a live line on a terminal; in CI (no TTY, or CI set) a
-// plain line every few seconds, so that logs stay readable.
+// Progress of a long run on stderr: a live line on a terminal; in CI (no TTY, or CI set) a plain
+// line every few seconds, so that logs stay readable. Each engine says what it counts: the
+// search its states, the random engine its runs and steps, the proofs their obligations.
 
-export interface Progress {
-  states: number;
-  transitions?: number;
-  queue?: number;
-  depth: number;
-  elapsedMs: number;
-}
+import { writeSync } from "node:fs";
+import { isatty } from "node:tty";
 
 const PLAIN_EVERY_MS = 5000;
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
-  update: (p: Progress) => void;
-  done: () => void;
-} {
-  const live = stream.isTTY === true && !process.env.CI;
+export interface StatusLine {
+  update(elapsedMs: number, text: string): void;
+  done(): void;
+}
+
+/**
+ * A status line on file descriptor `fd`, written synchronously: the proofs' thread writes its own
+ * while the main thread is busy searching. `live` redraws one line in place; otherwise (and
+ * always for `plainOnly`, a line that shares the terminal with another's live line) a plain line
+ * every few seconds.
+ */
+export function statusLine(label: string, o: { fd?: number; plainOnly?: boolean } = {}): StatusLine {
+  const fd = o.fd ?? 2;
+  const tty = isatty(fd) && !process.env.CI;
+  const live = tty && !o.plainOnly;
   let lastPlain = 0;
   let shown = false;
-  const line = (p: Progress) => {
-    const rate = Math.round(p.states / Math.max(p.elapsedMs / 1000, 1e-3));
-    const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
-    const queue = p.queue === undefined ? "" : `, queue ${p.queue}`;
-    return `${label}: ${p.states} states${queue}, depth ${p.depth}, ${rate} states/s, ${rss} MiB, ${(p.elapsedMs / 1000).toFixed(0)} s`;
-  };
+  const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
   return {
-    update(p) {
+    update(elapsedMs, text) {
       if (live) {
-        stream.write(`\r\x1b[K${line(p)}`);
+        writeSync(fd, `\r\x1b[K${label}: ${text}, ${secs(elapsedMs)}`);
         shown = true;
-      } else if (p.elapsedMs - lastPlain >= PLAIN_EVERY_MS) {
-        lastPlain = p.elapsedMs;
-        stream.write(`${line(p)}\n`);
+      } else if (elapsedMs - lastPlain >= PLAIN_EVERY_MS) {
+        lastPlain = elapsedMs;
+        // On a terminal, clear whatever live line another engine left there.
+        writeSync(fd, `${tty ? "\r\x1b[K" : ""}${label}: ${text}, ${secs(elapsedMs)}\n`);
       }
     },
     done() {
-      if (shown) stream.write("\r\x1b[K");
+      if (shown) writeSync(fd, "\r\x1b[K");
     },
   };
+}
+
+/** "N per second" of a count over elapsed time. */
+export function rate(n: number, elapsedMs: number): number {
+  return Math.round(n / Math.max(elapsedMs / 1000, 1e-3));
+}
+
+export function rssMiB(): number {
+  return Math.round(process.memoryUsage().rss / 2 ** 20);
 }

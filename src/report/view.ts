@@ -16,6 +16,41 @@ export interface TraceStates {
   rets: Ret[];
 }
 
+/**
+ * A trace's states one at a time: visit(i, state, prev) for state i (0 the initial state, i + 1
+ * after step i) and the state before it; both buffers are valid only during the call. A walk
+ * keeps two states whatever the trace's length, so a million-step trace renders in bounded
+ * memory, and it can be walked again (a renderer that aligns columns walks twice).
+ */
+export interface StateWalk {
+  readonly world: World;
+  walk(visit: (i: number, state: Uint32Array, prev: Uint32Array | undefined) => void): void;
+}
+
+/** Runs steps on the reference engine (or a model variant) in place, from the initial state. */
+export function walkTrace(world: World, steps: readonly Step[], variant?: ModelVariant): StateWalk {
+  return {
+    world,
+    walk(visit) {
+      const engine = new Engine(world, variant);
+      let state = engine.initial();
+      let prev = new Uint32Array(state.length);
+      visit(0, state, undefined);
+      for (let i = 0; i < steps.length; i++) {
+        prev.set(state);
+        engine.applyInPlace(state, steps[i]);
+        visit(i + 1, state, prev);
+      }
+    },
+  };
+}
+
+/** The walk over states already kept (small traces, tests). */
+export function asWalk(states: TraceStates | StateWalk): StateWalk {
+  if ("walk" in states) return states;
+  return { world: states.world, walk: (visit) => states.states.forEach((s, i) => visit(i, s, states.states[i - 1])) };
+}
+
 /** Runs steps on the reference engine (or a model variant) from the initial state, keeping every state. */
 export function traceStates(world: World, steps: readonly Step[], variant?: ModelVariant): TraceStates {
   const engine = new Engine(world, variant);

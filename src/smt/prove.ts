@@ -41,7 +41,7 @@ import type { ModelVariant } from "../engine.js";
 import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance, type SmtVariant } from "./relation.js";
 import { freshState, type SymState } from "./state.js";
 import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
-import { checkSat, checkWith, z3, Smt, type B, type N } from "./z3.js";
+import { Budget, z3, Smt, type B, type N } from "./z3.js";
 
 export type Verdict = "proved" | "cti" | "unknown";
 
@@ -54,13 +54,20 @@ export interface Obligation {
   readonly kind: "property" | "invariant";
   readonly verdict: Verdict;
   readonly ms: number;
+  /** z3 resource units its checks spent (what --smt-rlimit bounds). */
+  readonly rlimit: number;
   readonly cti?: Cti;
   /** Why z3 answered unknown. */
   readonly reason?: string;
 }
 
 export interface ProofOptions extends ShapeOptions {
-  /** Per obligation, for the unbounded proof (default 10 s). */
+  /**
+   * z3 resource units per obligation (see Budget): a verdict that does not depend on the
+   * machine's load. Without it, timeoutMs bounds each check instead.
+   */
+  rlimit?: number;
+  /** Per obligation, wall-clock: with rlimit a safety net only (default 10 s). */
   timeoutMs?: number;
   /** Only these actions (default: every encoded one the adversary can take). */
   actions?: readonly string[];
@@ -74,8 +81,17 @@ export interface ProofOptions extends ShapeOptions {
    */
   assumeInvariants?: boolean;
   onObligation?: (o: Obligation) => void;
+  /** As each obligation of run() starts: how many are done of how many, and which it is. */
+  onStart?: (p: ProofProgress) => void;
   /** A seeded fault: its SMT twin is proved, and counterexamples replay under its model. */
   fault?: { readonly smt: SmtVariant; readonly model: ModelVariant };
+}
+
+export interface ProofProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly transition: string;
+  readonly goal: string;
 }
 
 export interface ProofReport {
@@ -203,7 +219,7 @@ class Frame {
   constructor(
     readonly L: Layout,
     readonly goals: readonly Goal[],
-    readonly timeoutMs: number,
+    readonly budget: Budget,
     private readonly fault: ProofOptions["fault"],
   ) {
     const ghost = L.backend.unbounded ? freshGhost(L, "s") : undefined;
@@ -231,7 +247,7 @@ class Frame {
   /**
    * A state goal that branch b of the action cannot break: every field the goal reads is one the
    * branch does not write, or writes with the values it had (asked of z3 once per field, under
-   * FRAME_HYPOTHESES, with a tenth of the timeout: most written fields do change).
+   * FRAME_HYPOTHESES, with a tenth of the budget: most written fields do change).
    */
   async unchanged(inst: Instance, goal: Goal, b: number): Promise<boolean> {
     const hyp = this.hyps.find((h) => h.id === goal.id);
@@ -248,7 +264,7 @@ class Frame {
     let kept = this.kept.get(key);
     if (kept === undefined) {
       const differs = differsAt(this.L, this.pre, post, field, this.L.smt.Z.Int.const(`frame!${key}`));
-      kept = differs !== undefined && (await this.check(this.L.smt.and(when, differs), "", FRAME_HYPOTHESES, Math.ceil(this.timeoutMs / 10))).result === "unsat";
+      kept = differs !== undefined && (await this.check(this.L.smt.and(when, differs), "", FRAME_HYPOTHESES, 0.1)).result === "unsat";
       this.kept.set(key, kept);
     }
     return kept;
@@ -286,27 +302,19 @@ class Frame {
   }
 
   /**
-   * Checks f under the hypotheses of `tier` (all of Inv when undefined) and the goal's own; after
-   * a sat answer with `keep`, the solver stays as it is for cti(). Proofs go by E-matching
-   * (`mbqi` off): model-based instantiation mostly slows unsat answers down.
+   * Checks f under the hypotheses of `tier` (all of Inv when undefined) and the goal's own, with
+   * `share` of the obligation's budget; after a sat answer with `keep`, the solver stays as it is
+   * for cti(). Proofs go by E-matching (`mbqi` off): model-based instantiation mostly slows unsat
+   * answers down.
    */
-  async check(f: B, goal: string, tier: readonly string[] | undefined, timeoutMs: number, keep = false, mbqi = false): Promise<{ result: string; reason: string }> {
+  async check(f: B, goal: string, tier: readonly string[] | undefined, share: number, keep = false, mbqi = false): Promise<{ result: string; reason: string }> {
     this.solver.push();
-    this.solver.set("timeout", timeoutMs);
     if (this.L.backend.unbounded) this.solver.set("smt.mbqi", mbqi);
     const hyps = this.L.backend.unbounded ? this.hyps.filter((h) => !tier || tier.includes(h.id) || h.id === goal) : [];
     this.solver.add(...hyps.map((h) => h.holds), f);
-    let result: string;
-    let reason = "";
-    try {
-      result = await checkSat(this.solver);
-      if (result === "unknown") reason = this.solver.reasonUnknown();
-    } catch (e) {
-      result = "unknown";
-      reason = (e as Error).message;
-    }
-    if (result !== "sat" || !keep) this.solver.pop();
-    return { result, reason };
+    const r = await this.budget.check(this.solver, share);
+    if (r.result !== "sat" || !keep) this.solver.pop();
+    return r;
   }
 
   /** After a sat check: the counterexample, then the solver back as it was. */
@@ -363,8 +371,14 @@ export class Prover {
   private readonly worlds: World[];
   /** The goals asked for and the closure of their hypotheses. */
   readonly proving: readonly string[];
+  /** The current obligation's: every frame's checks draw on it. */
+  private readonly budget: Budget;
+  /** Obligations reported, and how many run() has in all (for progress). */
+  private done = 0;
+  private total = 0;
 
   private constructor(readonly smt: Smt, readonly opts: ProofOptions) {
+    this.budget = new Budget(opts.rlimit, opts.timeoutMs ?? 10000);
     this.shape = { vms: opts.vms ?? 2, vcpuSlots: opts.vcpuSlots ?? 2, blockPages: opts.blockPages ?? 2 };
     this.worlds = ctiWorlds(this.shape);
     const all = [...new Set(this.goals.map((g) => g.id))];
@@ -379,7 +393,19 @@ export class Prover {
     return this.proving.includes(g.id);
   }
 
+  /** A goal proved over each transition: a corollary's state form follows instead. */
+  private perTransition(g: Goal): boolean {
+    return this.wanted(g) && !(g.state && COROLLARIES[g.id]);
+  }
+
+  /** An obligation starts: a fresh budget. */
+  private begin(transition: string, goal: string): void {
+    this.budget.start();
+    this.opts.onStart?.({ done: this.done, total: this.total, transition, goal });
+  }
+
   private report(o: Obligation): Obligation {
+    this.done++;
     this.opts.onObligation?.(o);
     return o;
   }
@@ -390,15 +416,19 @@ export class Prover {
     const init = symbolicInitialState(L);
     const k = new SymPkvm(L, init.state);
     const solver = new this.smt.Z.Solver();
-    solver.set("timeout", this.opts.timeoutMs ?? 10000);
     solver.add(...L.axioms, ...init.axioms);
     const out: Obligation[] = [];
     for (const g of this.goals) {
       if (!g.state || !this.wanted(g)) continue;
       const t0 = Date.now();
-      const r = await checkWith(solver, this.smt.not(g.state(k)));
-      const verdict: Verdict = r === "unsat" ? "proved" : r === "sat" ? "cti" : "unknown";
-      out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0 }));
+      this.begin("initial state", g.id);
+      solver.push();
+      solver.add(this.smt.not(g.state(k)));
+      const r = await this.budget.check(solver);
+      solver.pop();
+      const verdict: Verdict = r.result === "unsat" ? "proved" : r.result === "sat" ? "cti" : "unknown";
+      const reason = verdict === "unknown" ? r.reason : undefined;
+      out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason }));
     }
     solver.release();
     return out;
@@ -408,15 +438,16 @@ export class Prover {
   async corollaries(): Promise<Obligation[]> {
     const wanted = this.goals.filter((g) => g.state && COROLLARIES[g.id] && this.wanted(g));
     if (wanted.length === 0) return [];
-    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault);
+    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.budget, this.opts.fault);
     const out: Obligation[] = [];
     try {
       for (const g of wanted) {
         const t0 = Date.now();
-        const r = await frame.check(this.smt.not(g.state!(frame.k)), "", COROLLARIES[g.id], this.opts.timeoutMs ?? 10000);
+        this.begin("every state", g.id);
+        const r = await frame.check(this.smt.not(g.state!(frame.k)), "", COROLLARIES[g.id], 1);
         const verdict: Verdict = r.result === "unsat" ? "proved" : "unknown";
         const reason = verdict === "proved" ? undefined : r.result === "sat" ? `does not follow from ${COROLLARIES[g.id].join(", ")}` : r.reason;
-        out.push(this.report({ transition: "every state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, reason }));
+        out.push(this.report({ transition: "every state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason }));
       }
     } finally {
       frame.release();
@@ -429,13 +460,14 @@ export class Prover {
     const def = ACTION_BY_NAME.get(action)!;
     const inst: Instance = { action: def, vm: 0 };
     const name = instanceName(inst);
-    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault);
+    const frame = new Frame(symbolicLayout(this.smt, this.shape), this.goals, this.budget, this.opts.fault);
     const finite: Frame[] = [];
     const out: Obligation[] = [];
     try {
       for (const g of this.goals) {
-        if (!this.wanted(g) || (g.state && COROLLARIES[g.id])) continue;
+        if (!this.perTransition(g)) continue;
         const t0 = Date.now();
+        this.begin(name, g.id);
         let verdict: Verdict = "proved";
         let reason: string | undefined;
         let cti: Cti | undefined;
@@ -447,7 +479,7 @@ export class Prover {
           reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
           break;
         }
-        out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, cti, reason }));
+        out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, cti, reason }));
       }
     } finally {
       frame.release();
@@ -464,7 +496,8 @@ export class Prover {
    */
   async hunt(actions: readonly string[], accept: (cti: Cti, goal: string) => boolean = () => true): Promise<Obligation | undefined> {
     const t0 = Date.now();
-    const finite = this.worlds.map((w) => new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault));
+    this.budget.start();
+    const finite = this.worlds.map((w) => new Frame(concreteLayout(this.smt, w), this.goals, this.budget, this.opts.fault));
     try {
       for (const action of actions) {
         const def = ACTION_BY_NAME.get(action)!;
@@ -472,7 +505,7 @@ export class Prover {
         for (const f of finite) {
           const found = await this.huntIn(f, inst, accept);
           if (!found) continue;
-          return this.report({ transition: instanceName(inst), caller: def.caller, goal: found.goal.id, kind: "property", verdict: "cti", ms: Date.now() - t0, cti: found.cti });
+          return this.report({ transition: instanceName(inst), caller: def.caller, goal: found.goal.id, kind: "property", verdict: "cti", ms: Date.now() - t0, rlimit: this.budget.spent, cti: found.cti });
         }
       }
       return undefined;
@@ -492,7 +525,7 @@ export class Prover {
       for (const { neg } of await f.openCases(inst, g)) cases.push({ g, neg });
     }
     while (cases.length > 0) {
-      if ((await f.check(this.smt.or(...cases.map((c) => c.neg)), "", undefined, f.timeoutMs, true)).result !== "sat") return undefined;
+      if ((await f.check(this.smt.or(...cases.map((c) => c.neg)), "", undefined, 1, true)).result !== "sat") return undefined;
       const broken = [...new Set(cases.filter((c) => f.trueInModel(c.neg)).map((c) => c.g))];
       try {
         for (const g of broken) {
@@ -508,13 +541,12 @@ export class Prover {
   }
 
   /**
-   * Tries the tiers of hypotheses in turn, the smaller ones with a quarter of the timeout each;
+   * Tries the tiers of hypotheses in turn, the smaller ones with a quarter of the budget each;
    * before the last (the slow one), the small worlds are searched for a counterexample; a goal
    * with one tier (a corollary's step form: quick) is searched for only when it fails. A model
    * of the unbounded encoding is never read back: its arrays are lambdas.
    */
   private async refute(frame: Frame, f: B, goal: string, search: () => Promise<Cti | undefined>): Promise<{ result: string; reason: string; cti?: Cti }> {
-    const total = this.opts.timeoutMs ?? 10000;
     let r = { result: "unknown", reason: "" };
     const tiers = tiersOf(goal);
     for (let i = 0; i < tiers.length; i++) {
@@ -522,11 +554,11 @@ export class Prover {
         const cti = await search();
         if (cti) return { result: "sat", reason: "", cti };
       }
-      r = await frame.check(f, goal, tiers[i], i < tiers.length - 1 ? Math.ceil(total / 4) : total);
+      r = await frame.check(f, goal, tiers[i], i < tiers.length - 1 ? 1 / 4 : 1);
       if (r.result === "unsat") return r;
     }
     // E-matching ran out of instances: model-based instantiation may find the missing ones.
-    if (r.reason.includes("incomplete")) r = await frame.check(f, goal, undefined, total, false, true);
+    if (r.reason.includes("incomplete")) r = await frame.check(f, goal, undefined, 1, false, true);
     if (r.result !== "unsat" && tiers.length === 1) {
       const cti = await search();
       if (cti) return { result: "sat", reason: "", cti };
@@ -537,12 +569,12 @@ export class Prover {
   /** The obligation in each small world, finite encoding: a model is a counterexample. */
   private async search(finite: Frame[], inst: Instance, g: Goal, b: number, part?: number): Promise<Cti | undefined> {
     if (finite.length === 0) {
-      for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.opts.timeoutMs ?? 10000, this.opts.fault));
+      for (const w of this.worlds) finite.push(new Frame(concreteLayout(this.smt, w), this.goals, this.budget, this.opts.fault));
     }
     for (const f of finite) {
       const neg = f.negation(inst, g, b, part);
       if (!neg) continue;
-      if ((await f.check(neg, g.id, undefined, f.timeoutMs, true)).result === "sat") return f.cti(inst, g);
+      if ((await f.check(neg, g.id, undefined, 1, true)).result === "sat") return f.cti(inst, g);
     }
     return undefined;
   }
@@ -552,6 +584,8 @@ export class Prover {
     const t0 = Date.now();
     const obligations = [...(await this.initial()), ...(await this.corollaries())];
     const actions = this.opts.actions ?? Object.keys(SMT_TRANSITIONS).filter((a) => this.opts.allowInternal || ACTION_BY_NAME.get(a)!.caller !== "internal");
+    const states = this.goals.filter((g) => g.state && this.wanted(g));
+    this.total = states.length + states.filter((g) => COROLLARIES[g.id]).length + actions.length * this.goals.filter((g) => this.perTransition(g)).length;
     for (const action of actions) obligations.push(...(await this.transition(action)));
     return { shape: this.shape, obligations, ms: Date.now() - t0 };
   }

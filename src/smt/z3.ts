@@ -64,6 +64,64 @@ export async function checkSat(solver: Solver<"main">): Promise<CheckSatResult> 
   }
 }
 
+/** z3's resource counter: one per context, advanced by every check of every solver. */
+function rlimitCount(solver: Solver<"main">): number {
+  const stats = solver.statistics();
+  try {
+    return stats.keys().includes("rlimit count") ? stats.get("rlimit count") : 0;
+  } finally {
+    stats.release();
+  }
+}
+
+/**
+ * What one proof obligation may spend. z3's resource limit (rlimit) counts z3's own steps, so
+ * an answer within it is the same on a loaded machine as on an idle one; each check of the
+ * obligation may spend a share of it. The wall-clock limit is only a safety net, shared by all
+ * checks of the obligation. Without an rlimit, each check gets its share of the wall-clock
+ * limit instead (faster to fail, but the answer depends on the machine's load).
+ */
+export class Budget {
+  /** Resource units the current obligation's checks have spent. */
+  spent = 0;
+  private deadline = Infinity;
+
+  constructor(
+    readonly rlimit: number | undefined,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** A new obligation: nothing spent, the safety net reset. */
+  start(): void {
+    this.spent = 0;
+    this.deadline = Date.now() + this.timeoutMs;
+  }
+
+  /** solver.check() on what the solver holds, with `share` (0..1] of the obligation's budget. */
+  async check(solver: Solver<"main">, share = 1): Promise<{ result: CheckSatResult; reason: string }> {
+    const units = this.rlimit === undefined ? 0 : Math.max(1, Math.ceil(this.rlimit * share));
+    const left = this.deadline - Date.now();
+    if (this.rlimit !== undefined && left <= 0) return { result: "unknown", reason: `wall-clock safety net: the obligation took over ${this.timeoutMs / 1000} s` };
+    solver.set("rlimit", units);
+    solver.set("timeout", this.rlimit === undefined ? Math.max(1, Math.ceil(this.timeoutMs * share)) : Math.ceil(left));
+    const before = rlimitCount(solver);
+    let result: CheckSatResult;
+    let reason = "";
+    try {
+      result = await checkSat(solver);
+      if (result === "unknown") reason = solver.reasonUnknown();
+    } catch (e) {
+      result = "unknown";
+      reason = (e as Error).message;
+    }
+    const spent = rlimitCount(solver) - before;
+    this.spent += spent;
+    if (result === "unknown" && units > 0 && spent >= units) reason = `rlimit: spent its ${units} units`;
+    else if (result === "unknown" && this.rlimit !== undefined && Date.now() >= this.deadline) reason = `wall-clock safety net: the obligation took over ${this.timeoutMs / 1000} s`;
+    return { result, reason };
+  }
+}
+
 /**
  * Is f satisfiable with what the solver holds? Asked in a push / pop of its own (asserted, not
  * assumed: assertions get z3's preprocessing, which quantified terms need).
