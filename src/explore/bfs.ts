@@ -36,7 +36,7 @@ export interface BfsOptions {
   graph?: EdgeSink;
   /** Search from this state instead of the config's initial one (replaying an AG EF claim). */
   from?: Uint32Array;
-  /** Polled once per state expanded: true ends the search ("interrupted"), e.g. on SIGINT. */
+  /** Polled with the clock, every few transitions: true ends the search ("interrupted"), e.g. on SIGINT. */
   stopped?: () => boolean;
 }
 
@@ -179,19 +179,16 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       break;
     }
     for (let q = 0; q < level.length; q++) {
-      if (opts.stopped?.()) {
-        stop = "interrupted";
-        break outer;
-      }
       const from = level.read(q, pre.s);
       post.s.set(pre.s);
       for (let a = 0; a < alphabet.length; a++) {
         const step = alphabet[a];
         if (step.enabled !== undefined && !step.enabled(pre)) continue;
         const ret = run[a](k, step.args);
-        if ((++transitions & (CLOCK_EVERY - 1)) === 0 && opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) {
-          stop = "time-limit";
-          break outer;
+        if ((++transitions & (CLOCK_EVERY - 1)) === 0) {
+          if (opts.stopped?.()) stop = "interrupted";
+          else if (opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) stop = "time-limit";
+          if (stop !== "complete") break outer;
         }
         coverage[covRow[a] + RET_INDEX.get(ret)!]++;
         const checks = stepProps[a];
