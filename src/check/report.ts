@@ -18,6 +18,8 @@ export interface ExploreRunOptions {
   /** Recorded in each counterexample's meta (the seeded fault's name). */
   fault?: string;
   progress: boolean;
+  /** Progress lines even when stderr is not a terminal (--progress). */
+  progressForced?: boolean;
 }
 
 // What every engine run of `check` reports, whatever the engine: one verdict per property, the

@@ -5,7 +5,10 @@ import { World } from "../../model/world.js";
 import { alphabet } from "../alphabet.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
-import { bfs } from "../explore/bfs.js";
+import { bfs, type BfsOptions } from "../explore/bfs.js";
+import { Symmetry } from "../explore/symmetry.js";
+import { parallelBfs } from "../explore/workers.js";
+import { bfsWorkers } from "./bfs-worker.js";
 import { progressReporter } from "../report/progress.js";
 import { matchKnown } from "./baseline.js";
 import { counterexampleTrace } from "./counterexample.js";
@@ -15,14 +18,18 @@ import { writeCounterexample } from "../trace.js";
 export interface BfsRunOptions extends ExploreRunOptions {
   maxStates?: number;
   maxDepth?: number;
+  /** Store states as orbit representatives (src/explore/symmetry.ts). */
+  symmetry: boolean;
+  /** Threads that expand states; 1 searches on this thread. */
+  workers: number;
 }
 
-export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
+export async function runBfs(named: NamedConfig, o: BfsRunOptions): Promise<EngineReport> {
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
   const steps = alphabet(world, { allowInternal: o.allowInternal });
-  const progress = progressReporter(`bfs ${named.name}`);
-  const r = bfs(engine, steps, {
+  const progress = progressReporter(`bfs ${named.name}`, process.stderr, o.progressForced);
+  const opts: BfsOptions = {
     properties: o.properties,
     keepGoing: o.keepGoing,
     maxStates: o.maxStates,
@@ -30,7 +37,29 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     timeLimitMs: o.timeLimitMs,
     known: (property, step) => (o.variant ? undefined : matchKnown(o.baseline, property, step?.action.name)),
     onProgress: o.progress ? progress.update : undefined,
-  });
+    symmetry: o.symmetry ? new Symmetry(world) : undefined,
+  };
+  let r: Omit<ReturnType<typeof bfs>, "visited">;
+  if (o.workers > 1) {
+    const job = {
+      config: named.config,
+      fault: o.fault,
+      properties: o.properties.map((p) => p.id),
+      baseline: [...o.baseline],
+      allowInternal: o.allowInternal,
+      symmetry: o.symmetry,
+      keepGoing: o.keepGoing,
+      maxStates: o.maxStates,
+    };
+    const workers = bfsWorkers(job, o.workers);
+    try {
+      r = await parallelBfs(engine, steps, opts, workers);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  } else {
+    r = bfs(engine, steps, opts);
+  }
   progress.done();
 
   const verdicts: Verdict[] = o.properties.map((p) => ({ property: p.id, status: r.stop === "complete" ? "pass" : "bounded" }));
@@ -61,6 +90,9 @@ export function runBfs(named: NamedConfig, o: BfsRunOptions): EngineReport {
     stats: {
       alphabet: steps.length,
       states: r.states,
+      unreducedStates: r.unreducedStates,
+      symmetryGroup: opts.symmetry?.group.length ?? 1,
+      workers: o.workers,
       transitions: r.transitions,
       depth: r.depth,
       seconds: Number(seconds.toFixed(2)),

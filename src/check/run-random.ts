@@ -24,7 +24,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
   const steps = alphabet(world, { allowInternal: o.allowInternal });
-  const progress = progressReporter(`random ${named.name} seed ${o.seed}`);
+  const progress = progressReporter(`random ${named.name} seed ${o.seed}`, process.stderr, o.progressForced);
   const r = randomExplore(engine, steps, {
     properties: o.variant ? o.properties : maskKnown(o.properties, o.baseline),
     seed: o.seed,

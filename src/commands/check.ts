@@ -3,6 +3,7 @@
 // runs, so that bad input (exit 2) writes nothing under counterexamples/.
 
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { CommandModule } from "yargs";
 import { InputError } from "../../model/config.js";
 import { readBaseline, DEFAULT_BASELINE } from "../check/baseline.js";
@@ -53,6 +54,9 @@ interface CheckArgs {
   bmc?: number;
   "smt-timeout": number;
   fault?: string;
+  symmetry: boolean;
+  workers?: number;
+  progress: boolean;
 }
 
 /**
@@ -129,6 +133,9 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("replay-path", { type: "string", describe: "random engine: replay the run at this fast-check path (with --seed)" })
       .option("bmc", { type: "number", describe: "smt engine: also model-check the config itself up to this many steps" })
       .option("smt-timeout", { type: "number", default: 30, describe: "smt engine: seconds per proof obligation" })
+      .option("symmetry", { type: "boolean", default: true, describe: "bfs: store one state per orbit of the pages, VM slots and vCPU slots the model cannot tell apart (--no-symmetry: every state)" })
+      .option("workers", { type: "number", describe: "bfs: threads that expand states (default: the cores, less one while proofs run)" })
+      .option("progress", { type: "boolean", default: false, describe: "progress lines on stderr even when it is not a terminal" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: async (argv) => {
     const fault = faultOption(argv.fault);
@@ -171,14 +178,18 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     }
     for (const engine of running) {
       if (engine === "bfs") {
-        reports.push(runBfs(named, {
+        const workers = count(argv.workers, "workers") ?? Math.max(1, availableParallelism() - (proofs ? 1 : 0));
+        reports.push(await runBfs(named, {
           properties,
           out: argv.out,
           keepGoing: argv["keep-going"],
           allowInternal: argv["allow-internal"],
           ...limits,
           baseline,
-          progress: !argv.json,
+          progress: !argv.json || argv.progress,
+          progressForced: argv.progress,
+          symmetry: argv.symmetry,
+          workers,
           ...faulty,
         }));
       } else if (engine === "smt") {
@@ -193,7 +204,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
           timeLimitMs: limits.timeLimitMs,
           ...random,
           baseline,
-          progress: !argv.json,
+          progress: !argv.json || argv.progress,
+          progressForced: argv.progress,
           ...faulty,
         }));
       }

@@ -1,5 +1,5 @@
-// Progress of a long search on stderr: a live line on a terminal; in CI (no TTY, or CI set) a
-// plain line every few seconds, so that logs stay readable.
+// Progress of a long search on stderr: a live line on a terminal; on a pipe or in CI nothing,
+// unless asked for (--progress), then a plain line every few seconds, so that logs stay readable.
 
 export interface Progress {
   states: number;
@@ -11,7 +11,11 @@ export interface Progress {
 
 const PLAIN_EVERY_MS = 5000;
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
+/**
+ * On a terminal, one line rewritten in place; on a pipe nothing, unless `forced` (--progress),
+ * then a plain line every few seconds.
+ */
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, forced = false): {
   update: (p: Progress) => void;
   done: () => void;
 } {
@@ -29,7 +33,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       if (live) {
         stream.write(`\r\x1b[K${line(p)}`);
         shown = true;
-      } else if (p.elapsedMs - lastPlain >= PLAIN_EVERY_MS) {
+      } else if (forced && p.elapsedMs - lastPlain >= PLAIN_EVERY_MS) {
         lastPlain = p.elapsedMs;
         stream.write(`${line(p)}\n`);
       }
