@@ -46,6 +46,24 @@ export const BUILTIN_CONFIGS: readonly BuiltinConfig[] = [
     },
   },
   {
+    name: "reuse",
+    description:
+      "the gate's second exhaustive world: 4 host RAM pages in two blocks of their own regions, a hyp page, a NOMAP page, MMIO, one protected VM slot to finalize and reuse",
+    // Four host pages are what a reused handle needs to meet a leaked page (the VM's metadata
+    // and vCPU pages, the leaked page, the next VM's page): force-reclaim-stale-annotation-panic.
+    // The two host blocks sit in regions of their own so that they swap under symmetry
+    // (docs/symmetry.md); a non-protected VM as well takes the search past ten million states.
+    json: {
+      pages: 8,
+      mmio: [[4, 6]],
+      nomap: [1],
+      hypPages: [0],
+      blockPages: 2,
+      maxShareCount: 2,
+      vms: [{ protected: true, vcpus: 1, gfns: 1 }],
+    },
+  },
+  {
     name: "wide",
     description: "64 pages, 4 VMs of 2 vCPUs, 8-page blocks, the vCPU memcache: for the random and SMT engines",
     json: {
