@@ -48,15 +48,13 @@ export const BUILTIN_CONFIGS: readonly BuiltinConfig[] = [
   {
     name: "reuse",
     description:
-      "the gate's second exhaustive world: 4 host RAM pages in two blocks of their own regions, a hyp page, a NOMAP page, MMIO, one protected VM slot to finalize and reuse",
+      "the gate's second exhaustive world: a hyp page, 4 host RAM pages (two 2-page blocks), one protected VM slot to finalize and reuse",
     // Four host pages are what a reused handle needs to meet a leaked page (the VM's metadata
     // and vCPU pages, the leaked page, the next VM's page): force-reclaim-stale-annotation-panic.
-    // The two host blocks sit in regions of their own so that they swap under symmetry
-    // (docs/symmetry.md); a non-protected VM as well takes the search past ten million states.
+    // No MMIO or NOMAP page: each would double the states (the host faults it in), and a
+    // non-protected VM as well takes the search past ten million.
     json: {
-      pages: 8,
-      mmio: [[4, 6]],
-      nomap: [1],
+      pages: 5,
       hypPages: [0],
       blockPages: 2,
       maxShareCount: 2,
