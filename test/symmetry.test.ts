@@ -106,14 +106,17 @@ describe("the reduced search is sound", () => {
     expect(sym.trivial).toBe(true);
   });
   const worlds: [string, World][] = Object.entries(SMALL);
+  // Levels are unions of orbits, so searches cut at one depth compare exactly too: vcpus (the
+  // memcache) is cut at depth 8, past which some faults' worlds grow large.
+  const maxDepth: Record<string, number | undefined> = { vcpus: 8 };
   const variants: [string, ModelVariant | undefined][] = [["real model", undefined], ...FAULTS.map((f): [string, ModelVariant] => [f.name, f.variant])];
   for (const [wname, w] of worlds) {
     it(`on ${wname}: same violations, same shortest lengths, orbit sizes add up (real model and every fault)`, () => {
       const steps = alphabet(w);
       const sym = new Symmetry(w);
       for (const [vname, variant] of variants) {
-        const plain = bfs(new Engine(w, variant), steps, { properties: PROPERTIES, keepGoing: true });
-        const reduced = bfs(new Engine(w, variant), steps, { properties: PROPERTIES, keepGoing: true, symmetry: sym });
+        const plain = bfs(new Engine(w, variant), steps, { properties: PROPERTIES, keepGoing: true, maxDepth: maxDepth[wname] });
+        const reduced = bfs(new Engine(w, variant), steps, { properties: PROPERTIES, keepGoing: true, symmetry: sym, maxDepth: maxDepth[wname] });
         const summary = (r: typeof plain) => r.violations.map((v) => `${v.property}:${v.path.length}`).sort();
         expect(summary(reduced), `${wname} ${vname}`).toEqual(summary(plain));
         expect(reduced.unreducedStates, `${wname} ${vname}`).toBe(plain.states);

@@ -40,8 +40,11 @@ export function bfsPieces(job: BfsJob) {
   return { world, engine, steps, properties, known, symmetry };
 }
 
+/** This module as compiled: a worker thread cannot load TypeScript (the tests import sources). */
+const WORKER_FILE = import.meta.url.endsWith(".ts") ? new URL("../../dist/src/check/bfs-worker.js", import.meta.url) : new URL(import.meta.url);
+
 export function bfsWorkers(job: BfsJob, n: number): LevelWorker[] {
-  return Array.from({ length: n }, () => levelWorker(new URL(import.meta.url), job));
+  return Array.from({ length: n }, () => levelWorker(WORKER_FILE, job));
 }
 
 if (parentPort && workerData) {

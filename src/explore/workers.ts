@@ -28,7 +28,7 @@ const CHUNK = 32;
 const STOPS: StopReason[] = ["complete", "violation", "max-states", "time-limit"];
 /**
  * Between levels the table grows until the states so far plus the next level's guessed new
- * states (its frontier times twice the most new states a frontier state has had, at least 4)
+ * states (its frontier times twice the last level's new states per frontier state, at least 2)
  * fill at most GROW_AT of it; a level that overruns FULL_AT anyway is an error, never a hang.
  */
 const GROW_AT = 0.5;
@@ -237,7 +237,7 @@ export async function parallelBfs(
   const ctl = new SharedArrayBuffer(4 * 4);
   const ctlView = new Int32Array(ctl);
   let slots = 1 << 16;
-  let branching = 4;
+  let branching = 2;
   let table = new SharedArrayBuffer(8 * slots);
   let parents = new SharedArrayBuffer(4 * slots);
   let vias = new SharedArrayBuffer(4 * slots);
@@ -309,7 +309,7 @@ export async function parallelBfs(
         into.set(d.next, at);
         at += d.next.length;
       }
-      branching = Math.max(branching, (2 * total) / length);
+      branching = Math.max(2, (2 * total) / length);
       length = total;
       if (length > 0) depth++;
     }
