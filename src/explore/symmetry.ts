@@ -254,7 +254,7 @@ export function concretePath(
   let P = canon(engine.initial());
   let c = engine.initial();
   const out: number[] = [];
-  let finding: Finding | null = property.checkStep || path.length > 0 ? null : property.checkState!(new PkvmState(w, c));
+  let finding: Finding | null = path.length === 0 ? (property.checkState?.(new PkvmState(w, c)) ?? null) : null;
   for (let i = 0; i < path.length; i++) {
     const last = i === path.length - 1;
     const target = canon(engine.step(P, alphabet[path[i]]).state);
