@@ -42,7 +42,6 @@ export interface LevelMessage {
   vias: SharedArrayBuffer;
   level: SharedArrayBuffer;
   length: number;
-  depth: number;
   violated: string[];
   knownSeen: string[];
 }
@@ -281,7 +280,7 @@ export async function parallelBfs(
       const need = ctlView[STATES] + length * branching;
       if (need > GROW_AT * slots) [table, parents, vias, slots] = grow(table, parents, vias, slots, need);
       ctlView[NEXT_CHUNK] = 0;
-      const m: LevelMessage = { ctl, table, parents, vias, level, length, depth, violated: [...violated], knownSeen: [...knownSeen] };
+      const m: LevelMessage = { ctl, table, parents, vias, level, length, violated: [...violated], knownSeen: [...knownSeen] };
       const done = await Promise.all(workers.map((w) => w.post(m)));
       let total = 0;
       for (const d of done) {
