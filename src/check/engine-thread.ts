@@ -116,7 +116,7 @@ async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   // Under a fault, the real model's known findings are masked: they are not the fault's doing.
   const faulty = fault && { properties: maskRealModelFindings(properties, job.options.baseline), variant: fault.variant, fault: fault.name };
   const o = { properties, temporal: selectTemporal(job.temporal ?? []), ...faulty, stopped };
-  if (job.engine === "bfs") return [(await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
+  if (job.engine === "bfs") return [await (await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
   return [(await import("./run-random.js")).runRandom(job.named, { ...job.options, ...o })];
 }
 
