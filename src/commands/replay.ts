@@ -30,11 +30,12 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   handler: (argv) => {
     if (argv.json && (argv.diff || argv.watch)) throw new InputError("--diff and --watch are text views: not with --json");
     const watches = (argv.watch ?? []).map(parseWatch);
-    const runs = argv.traces.map(readTrace).map((t) => ({ t, variant: modelOf(t, argv.fault) }));
+    const runs = argv.traces.map(readTrace).map((t) => ({ t, variant: modelOf(t, argv.fault), fault: argv.fault ?? t.meta?.fault }));
     const results = runs.map(({ t, variant }) => replay(t, { variant }));
+    const under = (i: number) => (runs[i].fault === undefined ? "" : `under seeded fault ${runs[i].fault}\n`);
     const out = argv.json
       ? JSON.stringify({ traces: results.map(replayToJson) }, null, 2)
-      : results.map((r, i) => replayText(r, { diff: argv.diff, watches, variant: runs[i].variant })).join("\n\n");
+      : results.map((r, i) => `${under(i)}${replayText(r, { diff: argv.diff, watches, variant: runs[i].variant })}`).join("\n\n");
     process.stdout.write(`${out}\n`);
     process.exitCode = results.every((r) => r.ok) ? EXIT.OK : EXIT.FAILED;
   },
