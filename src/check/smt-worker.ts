@@ -15,15 +15,38 @@ interface Job extends Omit<SmtRunOptions, "properties" | "fault"> {
   fault?: string;
 }
 
-/** runSmt() on a worker thread: the promise of its reports. */
-export function runSmtOnThread(named: NamedConfig, o: SmtRunOptions): Promise<EngineReport[]> {
+/**
+ * runSmt() on a worker thread: the promise of its reports. With `timeLimitMs` (check's
+ * --time-limit) the thread is stopped at the limit and every proof it was making is reported
+ * bounded, "stopped by time-limit": a big world's proofs must not outlast the limit.
+ */
+export function runSmtOnThread(named: NamedConfig, o: SmtRunOptions, timeLimitMs?: number): Promise<EngineReport[]> {
   const job: Job = { ...o, named, properties: o.properties.map((p) => p.id), fault: o.fault?.name };
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    worker.once("message", resolve);
+    const timer = timeLimitMs === undefined ? undefined : setTimeout(() => {
+      resolve([stoppedAtLimit(named, o, timeLimitMs)]);
+      void worker.terminate();
+    }, timeLimitMs);
+    worker.once("message", (reports: EngineReport[]) => {
+      clearTimeout(timer);
+      resolve(reports);
+    });
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the smt thread exited (${code}) without its reports`)));
   });
+}
+
+function stoppedAtLimit(named: NamedConfig, o: SmtRunOptions, ms: number): EngineReport {
+  return {
+    engine: "smt",
+    config: `every memory size, shape of ${named.name}${o.fault ? `, fault ${o.fault.name}` : ""}`,
+    complete: false,
+    stop: "time-limit",
+    stats: { seconds: ms / 1000 },
+    verdicts: o.properties.map((p) => ({ property: p.id, status: "bounded" })),
+    warnings: [],
+  };
 }
 
 if (parentPort && workerData) {

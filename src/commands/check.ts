@@ -167,7 +167,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (running.includes("smt")) {
       if (!argv.json) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
       const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-      proofs = runSmtOnThread(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt, fault });
+      proofs = runSmtOnThread(named, { properties: proved, out: argv.out, baseline, allowInternal: argv["allow-internal"], ...smt, fault }, limits.timeLimitMs);
     }
     for (const engine of running) {
       if (engine === "bfs") {
