@@ -26,6 +26,8 @@ export enum Place {
   LEAKED = 5,
 }
 
+export const PLACES: readonly Place[] = [Place.NONE, Place.HOST, Place.HYP, Place.VM, Place.GUEST, Place.LEAKED];
+
 const PLACE_NAME = ["nowhere", "the host", "the hyp's own pages", "a VM's pages", "a guest", "the leaked pages"] as const;
 
 /** The calls through which a page may enter each place (a page never enters NONE). */
