@@ -1,0 +1,181 @@
+// (state, step) samples chosen by branch coverage, not by luck: guided walks on the reference
+// engine that try every step of the alphabet in each state they visit, keep a sample of each
+// (action, return) branch that has fewer than `perBranch`, and move on along a state-changing
+// step picked action first (so that the many arguments of host accesses do not crowd out the
+// few of vcpu_load or finalize_teardown_vm). Walks restart from the initial state now and then;
+// they reach loaded vCPUs, borrowed blocks, guest shares and a filled memcache within a few steps
+// each. They stop once every branch seen has its samples and a long stretch found no new one.
+
+import { GuestEntry, PkvmState } from "../../model/state.js";
+import type { World } from "../../model/world.js";
+import { alphabet, type AlphabetStep } from "../alphabet.js";
+import { Engine, type ModelVariant } from "../engine.js";
+import type { Sample } from "../smt/walk.js";
+import { prng } from "../smt/walk.js";
+import { branchKey } from "./branches.js";
+
+export interface CoverageWalkOptions {
+  seed: number;
+  /** Samples wanted of every branch. */
+  perBranch: number;
+  /**
+   * Branches known to be reachable (say, by the exhaustive search): the walks go on until each
+   * has its samples too, or `maxStates`.
+   */
+  targets?: ReadonlySet<string>;
+  /** States visited at most (default 20,000). */
+  maxStates?: number;
+  /** Once every branch has its samples: visited states in a row that find no new branch before stopping (default 1,000). */
+  quiet?: number;
+  /** Steps before a walk restarts (default 60). */
+  restartEvery?: number;
+  /** Include hyp_donate_host (default true). */
+  allowInternal?: boolean;
+  /** The model variant walked (a seeded fault); default the real model. */
+  variant?: ModelVariant;
+}
+
+export interface CoverageWalk {
+  readonly samples: Sample[];
+  /** Samples kept per branch ("action return"), for every branch the walks met. */
+  readonly counts: Map<string, number>;
+  /** States visited. */
+  readonly states: number;
+}
+
+export function coverageSamples(w: World, opts: CoverageWalkOptions): CoverageWalk {
+  const engine = new Engine(w, opts.variant);
+  const steps: readonly AlphabetStep[] = alphabet(w, { allowInternal: opts.allowInternal ?? true });
+  const rand = prng(opts.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const view = new PkvmState(w);
+  const scratch = new Uint32Array(w.words);
+  const samples: Sample[] = [];
+  const counts = new Map<string, number>();
+  const maxStates = opts.maxStates ?? 20_000;
+  const quiet = opts.quiet ?? 1_000;
+  const restartEvery = opts.restartEvery ?? 60;
+  /** A target, or a branch met, still short of samples. */
+  const short = () => [...(opts.targets ?? []), ...counts.keys()].some((b) => (counts.get(b) ?? 0) < opts.perBranch);
+  /**
+   * Where walks restart: half the time next to a branch still short of samples (a state where it
+   * was met), else half the time a state of an outline never seen before (where the last walks
+   * found something new), else the initial state.
+   */
+  const metAt = new Map<string, Uint32Array[]>();
+  const frontier: Uint32Array[] = [];
+  const outlines = new Set<string>();
+  const restart = (): Uint32Array => {
+    const wanting = [...metAt.keys()].filter((b) => (counts.get(b) ?? 0) < opts.perBranch);
+    if (wanting.length > 0 && rand() < 0.5) return pick(metAt.get(pick(wanting))!);
+    return frontier.length > 0 && rand() < 0.5 ? pick(frontier) : engine.initial();
+  };
+
+  let state = engine.initial();
+  let length = 0;
+  let visited = 0;
+  let sinceProgress = 0;
+  while (visited < maxStates && (sinceProgress < quiet || short())) {
+    visited++;
+    sinceProgress++;
+    view.s = state;
+    const o = outline(view);
+    if (!outlines.has(o)) {
+      outlines.add(o);
+      frontier.push(state);
+    }
+    // Every step once, in place on a scratch copy: per branch, how many steps of this state take
+    // it and one of them (reservoir), and the state-changing steps by action.
+    const seen = new Map<string, { n: number; step: number }>();
+    const moves = new Map<string, number[]>();
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      if (step.enabled && !step.enabled(view)) continue;
+      scratch.set(state);
+      const ret = engine.applyInPlace(scratch, step);
+      const key = branchKey(step.action.name, ret);
+      const b = seen.get(key);
+      if (!b) seen.set(key, { n: 1, step: i });
+      else if (rand() * ++b.n < 1) b.step = i;
+      if (!sameWords(scratch, state)) {
+        let m = moves.get(step.action.name);
+        if (!m) moves.set(step.action.name, (m = []));
+        m.push(i);
+      }
+    }
+    for (const [key, b] of seen) {
+      const n = counts.get(key) ?? 0;
+      if (n >= opts.perBranch) continue;
+      const r = engine.step(state, steps[b.step]);
+      samples.push({ pre: state, step: steps[b.step], ret: r.ret, post: r.state });
+      counts.set(key, n + 1);
+      sinceProgress = 0;
+      const at = metAt.get(key) ?? [];
+      if (at.length < 32) metAt.set(key, [...at, state]);
+    }
+    if (moves.size === 0 || ++length >= restartEvery) {
+      state = restart();
+      length = 0;
+      continue;
+    }
+    // Greedy novelty: a move into a state of an unseen outline if there is one, else any move.
+    const all = [...moves.values()].flat();
+    let next: Uint32Array | undefined;
+    for (let tries = all.length; tries > 0 && !next; tries--) {
+      const j = Math.floor(rand() * all.length);
+      const after = engine.step(state, steps[all[j]]).state;
+      view.s = after;
+      if (!outlines.has(outline(view))) next = after;
+      all[j] = all[all.length - 1];
+      all.pop();
+    }
+    state = next ?? engine.step(state, steps[pick(pick([...moves.values()]))]).state;
+  }
+  return { samples, counts, states: visited };
+}
+
+/**
+ * A coarse picture of a state: each page's host and hyp state, share count (capped) and leak
+ * mark; each VM's life and its leaves by state; the loaded vCPU. Contents, stage-2 entries and
+ * which gfn maps which page are left out, so that the outlines stay few.
+ */
+function outline(k: PkvmState): string {
+  const parts: number[] = [k.loadedVm()];
+  for (let p = 0; p < k.w.pages; p++) parts.push(k.hostState(p), k.hypState(p), Math.min(k.hostShareGuestCount(p), 3), k.leaked(p) ? 1 : 0);
+  k.w.config.vms.forEach((vm, v) => {
+    const leaves = [0, 0, 0, 0, 0];
+    for (let g = 0; g < vm.gfns; g++) leaves[k.guestEntry(v, g) === GuestEntry.POISON ? 4 : k.guestState(v, g)]++;
+    parts.push(k.vmLife(v), ...leaves);
+  });
+  return parts.join(",");
+}
+
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export interface BranchCoverage {
+  /** Branches seen by the exhaustive search or the walks. */
+  readonly reachable: number;
+  /** Reachable branches with no sample. */
+  readonly unsampled: string[];
+  /** Branches of the exhaustive search with fewer than perBranch samples, with their counts. */
+  readonly short: string[];
+  /** One line for a report: "96 of 96 reachable branches sampled (92 ...)". */
+  readonly summary: string;
+}
+
+/** How well `walk` covers the branches: those of the exhaustive search, and those it met itself. */
+export function branchCoverage(walk: CoverageWalk, exhaustive: ReadonlySet<string>, perBranch: number): BranchCoverage {
+  const reachable = new Set([...exhaustive, ...walk.counts.keys()]);
+  const unsampled = [...reachable].filter((b) => !walk.counts.has(b));
+  const short = [...exhaustive].filter((b) => (walk.counts.get(b) ?? 0) < perBranch).map((b) => `${b} (${walk.counts.get(b) ?? 0})`);
+  const full = [...reachable].filter((b) => (walk.counts.get(b) ?? 0) >= perBranch).length;
+  const pct = (n: number) => `${((100 * n) / reachable.size).toFixed(1)}%`;
+  const summary =
+    `branch coverage ${reachable.size - unsampled.length} of ${reachable.size} reachable (action, return) branches sampled ` +
+    `(${pct(reachable.size - unsampled.length)}), ${full} of them ${perBranch} times or more (${pct(full)}); ` +
+    `${exhaustive.size} seen by the exhaustive search; ${walk.samples.length} samples from ${walk.states} states`;
+  return { reachable: reachable.size, unsampled, short, summary };
+}
