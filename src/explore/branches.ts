@@ -17,8 +17,8 @@ const GUEST_LEAF: readonly Ret[] = ["-ERANGE", "-EHWPOISON", "-ENOENT", "-E2BIG"
 
 /** The returns each action's transition can give, success first. */
 export const BRANCHES: Readonly<Record<string, readonly Ret[]>> = {
-  host_share_hyp: ["0", ...HOST_CHECK],
-  host_unshare_hyp: ["0", ...HOST_CHECK, "-EBUSY"],
+  host_share_hyp: ["0", "-EPERM"], // one page: never across a region boundary
+  host_unshare_hyp: ["0", "-EPERM", "-EBUSY"],
   host_donate_hyp: ["0", ...HOST_CHECK],
   hyp_donate_host: ["0", ...HOST_CHECK, "-EBUSY"],
   hyp_pin_shared_mem: ["0", ...HOST_CHECK, "PANIC"],
