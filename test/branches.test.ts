@@ -10,6 +10,7 @@ import { World } from "../model/world.js";
 import { resolveConfig } from "../src/configs.js";
 import { BRANCHES, branchKey, deadBranches, exhaustiveBranches } from "../src/explore/branches.js";
 import { branchCoverage, coverageSamples } from "../src/explore/coverage-walk.js";
+import type { Sample } from "../src/smt/walk.js";
 
 const worldOf = (name: string | object) => new World(resolveConfig(name).config);
 
@@ -37,11 +38,11 @@ describe("the branches of each transition", () => {
     }
   });
 
-  it("hold every branch the exhaustive search of tiny and the walks of a memcache world take", () => {
+  it("hold every branch the exhaustive search of tiny and the walks of tiny and a memcache world take", () => {
     const listed = new Set(Object.entries(BRANCHES).flatMap(([a, rets]) => rets.map((r) => branchKey(a, r))));
-    const taken = [...exhaustiveBranches(worldOf("tiny"), { allowInternal: true }).reached];
-    const walk = coverageSamples(worldOf(MEMCACHE_WORLD), { seed: 7, perBranch: 5 });
-    taken.push(...walk.counts.keys());
+    const taken = [...exhaustiveBranches(worldOf("tiny")).reached];
+    // The walks call hyp_donate_host too, which leaves states no host call can reach.
+    for (const w of [worldOf("tiny"), worldOf(MEMCACHE_WORLD)]) taken.push(...coverageSamples(w, { seed: 7, perBranch: 5, maxStates: 3000 }).counts.keys());
     expect(taken.filter((b) => !listed.has(b))).toEqual([]);
   }, 120_000);
 
@@ -61,14 +62,14 @@ describe("the branches of each transition", () => {
 describe("the coverage-guided walks", () => {
   it("sample every branch they meet, with loaded vCPUs, borrowed blocks and a filled memcache", () => {
     const w = worldOf(MEMCACHE_WORLD);
-    const walk = coverageSamples(w, { seed: 3, perBranch: 10 });
+    const walk = coverageSamples(w, { seed: 3, perBranch: 10, maxStates: 5000 });
     const cov = branchCoverage(walk, new Set(), 10);
     expect(cov.unsampled).toEqual([]);
     const pre = (s: { pre: Uint32Array }) => new PkvmState(w, s.pre);
     expect(walk.samples.filter((s) => pre(s).loadedVm() >= 0).length).toBeGreaterThan(walk.samples.length / 10);
     expect(walk.samples.some((s) => pre(s).memcacheCount(0, 0) > 1 || pre(s).memcacheCount(1, 0) > 1)).toBe(true);
-    const borrowsBlock = (s: { post: Uint32Array }) => new PkvmState(w, s.post).guestBlock(1, 0);
-    expect(walk.samples.some((s) => s.step.action.name === "host_share_guest" && s.ret === "0" && borrowsBlock(s))).toBe(true);
+    const borrowsBlock = (s: Sample) => [0, 2].some((g) => pre(s).guestBlock(1, g));
+    expect(walk.samples.filter(borrowsBlock).length).toBeGreaterThan(10);
     for (const b of ["host_share_guest 0", "host_donate_guest 0", "guest_share_host 0", "guest_unshare_host 0", "host_share_guest -ENOMEM"]) {
       expect(walk.counts.get(b), b).toBeGreaterThanOrEqual(10);
     }
@@ -84,8 +85,8 @@ describe("the coverage-guided walks", () => {
 
   it("are reproducible from their seed", () => {
     const w = worldOf("tiny");
-    const a = coverageSamples(w, { seed: 9, perBranch: 3 });
-    const b = coverageSamples(w, { seed: 9, perBranch: 3 });
+    const a = coverageSamples(w, { seed: 9, perBranch: 3, maxStates: 1000 });
+    const b = coverageSamples(w, { seed: 9, perBranch: 3, maxStates: 1000 });
     expect(b.samples.map((s) => `${s.step.action.name} ${s.ret}`)).toEqual(a.samples.map((s) => `${s.step.action.name} ${s.ret}`));
   }, 60_000);
 });

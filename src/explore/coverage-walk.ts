@@ -6,7 +6,7 @@
 // they reach loaded vCPUs, borrowed blocks, guest shares and a filled memcache within a few steps
 // each. They stop once every branch seen has its samples and a long stretch found no new one.
 
-import { GuestEntry, PkvmState } from "../../model/state.js";
+import { GuestEntry, PageState, PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
 import { alphabet, type AlphabetStep } from "../alphabet.js";
 import { Engine, type ModelVariant } from "../engine.js";
@@ -18,6 +18,12 @@ export interface CoverageWalkOptions {
   seed: number;
   /** Samples wanted of every branch. */
   perBranch: number;
+  /**
+   * Samples wanted of every branch in each context a state can give it (a vCPU loaded or not, a
+   * block borrowed or not, a memcache filled or not, a page leaked or not, a page shared back or
+   * not), so that branches met first in bare states are also sampled in rich ones (default 1).
+   */
+  perContext?: number;
   /**
    * Branches known to be reachable (say, by the exhaustive search): the walks go on until each
    * has its samples too, or `maxStates`.
@@ -52,6 +58,8 @@ export function coverageSamples(w: World, opts: CoverageWalkOptions): CoverageWa
   const scratch = new Uint32Array(w.words);
   const samples: Sample[] = [];
   const counts = new Map<string, number>();
+  const inContext = new Map<string, number>();
+  const perContext = opts.perContext ?? 1;
   const maxStates = opts.maxStates ?? 20_000;
   const quiet = opts.quiet ?? 1_000;
   const restartEvery = opts.restartEvery ?? 60;
@@ -103,12 +111,15 @@ export function coverageSamples(w: World, opts: CoverageWalkOptions): CoverageWa
         m.push(i);
       }
     }
+    const where = context(view);
     for (const [key, b] of seen) {
       const n = counts.get(key) ?? 0;
-      if (n >= opts.perBranch) continue;
+      const m = inContext.get(`${key} ${where}`) ?? 0;
+      if (n >= opts.perBranch && m >= perContext) continue;
       const r = engine.step(state, steps[b.step]);
       samples.push({ pre: state, step: steps[b.step], ret: r.ret, post: r.state });
       counts.set(key, n + 1);
+      inContext.set(`${key} ${where}`, m + 1);
       sinceProgress = 0;
       const at = metAt.get(key) ?? [];
       if (at.length < 32) metAt.set(key, [...at, state]);
@@ -134,17 +145,35 @@ export function coverageSamples(w: World, opts: CoverageWalkOptions): CoverageWa
   return { samples, counts, states: visited };
 }
 
+/** Which of the rich features a state has, as bits: what `perContext` samples each branch in. */
+function context(k: PkvmState): number {
+  let bits = k.loadedVm() >= 0 ? 1 : 0;
+  for (let p = 0; p < k.w.pages; p++) if (k.leaked(p)) bits |= 2;
+  k.w.config.vms.forEach((vm, v) => {
+    for (let i = 0; i < vm.vcpus; i++) if (k.w.config.memcache && k.memcacheCount(v, i) > 0) bits |= 4;
+    for (let g = 0; g < vm.gfns; g++) {
+      if (k.guestEntry(v, g) !== GuestEntry.MAPPED) continue;
+      if (k.guestBlock(v, g)) bits |= 8;
+      if (k.guestState(v, g) === PageState.SHARED_OWNED) bits |= 16;
+    }
+  });
+  return bits;
+}
+
 /**
  * A coarse picture of a state: each page's host and hyp state, share count (capped) and leak
- * mark; each VM's life and its leaves by state; the loaded vCPU. Contents, stage-2 entries and
- * which gfn maps which page are left out, so that the outlines stay few.
+ * mark; each VM's life, its leaves by state and how many are block leaves; the loaded vCPU.
+ * Contents, stage-2 entries and which gfn maps which page are left out: the outlines stay few.
  */
 function outline(k: PkvmState): string {
   const parts: number[] = [k.loadedVm()];
   for (let p = 0; p < k.w.pages; p++) parts.push(k.hostState(p), k.hypState(p), Math.min(k.hostShareGuestCount(p), 3), k.leaked(p) ? 1 : 0);
   k.w.config.vms.forEach((vm, v) => {
-    const leaves = [0, 0, 0, 0, 0];
-    for (let g = 0; g < vm.gfns; g++) leaves[k.guestEntry(v, g) === GuestEntry.POISON ? 4 : k.guestState(v, g)]++;
+    const leaves = [0, 0, 0, 0, 0, 0];
+    for (let g = 0; g < vm.gfns; g++) {
+      leaves[k.guestEntry(v, g) === GuestEntry.POISON ? 4 : k.guestState(v, g)]++;
+      if (k.guestEntry(v, g) === GuestEntry.MAPPED && k.guestBlock(v, g)) leaves[5]++;
+    }
     parts.push(k.vmLife(v), ...leaves);
   });
   return parts.join(",");
