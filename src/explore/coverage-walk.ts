@@ -1,10 +1,14 @@
 // (state, step) samples chosen by branch coverage, not by luck: guided walks on the reference
-// engine that try every step of the alphabet in each state they visit, keep a sample of each
-// (action, return) branch that has fewer than `perBranch`, and move on along a state-changing
-// step picked action first (so that the many arguments of host accesses do not crowd out the
-// few of vcpu_load or finalize_teardown_vm). Walks restart from the initial state now and then;
-// they reach loaded vCPUs, borrowed blocks, guest shares and a filled memcache within a few steps
-// each. They stop once every branch seen has its samples and a long stretch found no new one.
+// engine that try every step of the alphabet in each state they visit and keep a sample of each
+// (action, return) branch that has fewer than `perBranch` samples, or none yet in this state's
+// context (vCPU loaded, block borrowed, memcache filled, leak, page shared back). A walk moves
+// into a state of an outline (a coarse picture: page states, leaf counts, VM lives) it has not
+// seen, else along any state-changing step picked action first, so that the many arguments of
+// host accesses do not crowd out vcpu_load or finalize_teardown_vm; it restarts next to a branch
+// still short of samples, at a state where something new was found, or at the initial state.
+// So the walks reach loaded vCPUs, borrowed blocks, guest shares, a filled memcache and stale
+// annotations of finalized VMs (9 steps deep in `default`) where random walks do not. They stop
+// once every branch met (and every target) has its samples and a long stretch found nothing new.
 
 import { GuestEntry, PageState, PkvmState } from "../../model/state.js";
 import type { World } from "../../model/world.js";
