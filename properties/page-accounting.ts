@@ -103,18 +103,27 @@ function places(s: PkvmState, out: Uint8Array): Finding | null {
   return problem;
 }
 
-/** Per world: the places of the last pre-state seen (explorers step one state many times) and of a post-state. */
+/**
+ * Per world: the places of the last pre-state seen (explorers step one state many times), and
+ * of the last post-state with what it found (explorers check a new state right after the step
+ * into it).
+ */
 interface Scratch {
   readonly pre: Uint32Array;
   readonly before: Uint8Array;
+  readonly post: Uint32Array;
   readonly after: Uint8Array;
+  found: Finding | null;
 }
 
 const scratch = new WeakMap<World, Scratch>();
 
 function buffers(w: World): Scratch {
   let b = scratch.get(w);
-  if (!b) scratch.set(w, (b = { pre: new Uint32Array(w.words).fill(0xffffffff), before: new Uint8Array(w.pages), after: new Uint8Array(w.pages) }));
+  if (!b) {
+    const words = () => new Uint32Array(w.words).fill(0xffffffff); // no state's words
+    scratch.set(w, (b = { pre: words(), before: new Uint8Array(w.pages), post: words(), after: new Uint8Array(w.pages), found: null }));
+  }
   return b;
 }
 
@@ -137,16 +146,25 @@ const property: Property = {
   id: "page-accounting",
   description: "every RAM page is in exactly one place (host, hyp, a VM's page, a guest's, leaked), and enters one only through the calls that fill it",
   checkState(s) {
-    return places(s, buffers(s.w).after);
+    const b = buffers(s.w);
+    if (!sameWords(b.post, s.s)) {
+      b.found = places(s, b.after);
+      b.post.set(s.s);
+    }
+    return b.found;
   },
   checkStep(pre, step, _ret, post) {
     if (!placesMayDiffer(pre, post)) return null; // most steps fail, or change no place
-    const { before, after, pre: seen } = buffers(pre.w);
-    if (!sameWords(seen, pre.s)) {
+    const b = buffers(pre.w);
+    const { before, after } = b;
+    if (!sameWords(b.pre, pre.s)) {
       places(pre, before);
-      seen.set(pre.s);
+      b.pre.set(pre.s);
     }
-    places(post, after);
+    if (!sameWords(b.post, post.s)) {
+      b.found = places(post, after);
+      b.post.set(post.s);
+    }
     for (let p = 0; p < pre.w.pages; p++) {
       if (before[p] === after[p] || enters(step.action, after[p])) continue;
       return finding(`pfn ${p}: ${step.action.name} moved it from ${PLACE_NAME[before[p]]} to ${PLACE_NAME[after[p]]}`, { pages: [p] });
