@@ -1,8 +1,9 @@
 // host_share_guest_count, the kernel's u32 in struct hyp_page, never passes the saturation value
 // at which host_share_guest answers -EBUSY (bug B5 was its wrapping), on any page, leaked ones
 // included; and on the pages invariant 3 covers it counts exactly the guest leaves that borrow
-// the page (share-consistency says so too, among invariants 2-5: here the counter is whole). The model stores the count in a Uint32Array word, so it wraps where the kernel's
-// does; a world's small `maxShareCount` makes the bound reachable in a few steps.
+// the page (share-consistency says so too, among invariants 2-5: here the counter is whole).
+// The model stores the count in a Uint32Array word, so it wraps where the kernel's does; a
+// world's small `maxShareCount` makes the bound reachable in a few steps.
 
 import { PageState } from "../model/state.js";
 import { firstPageProblem } from "./lib/guest-maps.js";
