@@ -24,7 +24,8 @@ export function runSmtOnThread(named: NamedConfig, o: SmtRunOptions, timeLimitMs
   const job: Job = { ...o, named, properties: o.properties.map((p) => p.id), fault: o.fault?.name };
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: job });
-    const timer = timeLimitMs === undefined ? undefined : setTimeout(() => {
+    // setTimeout fires at once past 2^31 - 1 ms (24 days): such a limit is no limit.
+    const timer = timeLimitMs === undefined || timeLimitMs > 2 ** 31 - 1 ? undefined : setTimeout(() => {
       resolve([stoppedAtLimit(named, o, timeLimitMs)]);
       void worker.terminate();
     }, timeLimitMs);
