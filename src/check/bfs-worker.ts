@@ -44,10 +44,11 @@ export function bfsPieces(job: BfsJob) {
 const WORKER_FILE = import.meta.url.endsWith(".ts") ? new URL("../../dist/src/check/bfs-worker.js", import.meta.url) : new URL(import.meta.url);
 
 export function bfsWorkers(job: BfsJob, n: number): LevelWorker[] {
-  return Array.from({ length: n }, () => levelWorker(WORKER_FILE, job));
+  return Array.from({ length: n }, () => levelWorker(WORKER_FILE, { ...job, role: "bfs-level" }));
 }
 
-if (parentPort && workerData) {
+// Guarded by its role: this module is also loaded on the engine thread that starts the workers.
+if (parentPort && (workerData as { role?: string } | undefined)?.role === "bfs-level") {
   const job = workerData as BfsJob;
   const { engine, steps, properties, known, symmetry } = bfsPieces(job);
   const port = parentPort;

@@ -53,6 +53,7 @@ export type EngineJob = { named: NamedConfig; properties: readonly string[]; tem
 );
 
 interface ThreadData {
+  role: "engine";
   job: EngineJob;
   stop: SharedArrayBuffer;
   /** The main thread's stderr is a terminal: progress is a live line there too. */
@@ -82,7 +83,7 @@ function abandoned(job: EngineJob, stop: string): EngineReport {
  * world's proofs must not outlast the limit (the searches stop themselves).
  */
 export function runOnThread(job: EngineJob, stop: Stop, timeLimitMs?: number): Promise<EngineReport[]> {
-  const data: ThreadData = { job, stop: stop.buffer, tty: process.stderr.isTTY === true };
+  const data: ThreadData = { role: "engine", job, stop: stop.buffer, tty: process.stderr.isTTY === true };
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: data });
     let grace: NodeJS.Timeout | undefined;
@@ -135,7 +136,9 @@ async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   return [(await import("./run-random.js")).runRandom(job.named, { ...job.options, ...o })];
 }
 
-if (parentPort && workerData) {
+// Guarded by its role: an engine thread may start threads of its own (bfs --workers), which load
+// this module too.
+if (parentPort && (workerData as Partial<ThreadData> | undefined)?.role === "engine") {
   const data = workerData as ThreadData;
   // A worker's stderr is a pipe to the main thread's: progress follows the main thread's terminal.
   if (data.tty) Object.defineProperty(process.stderr, "isTTY", { value: true });
