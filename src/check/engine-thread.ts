@@ -9,6 +9,7 @@
 // the CLI does, runs the engine and posts its reports back.
 
 import { parentPort, Worker, workerData } from "node:worker_threads";
+import { InputError } from "../../model/config.js";
 import type { NamedConfig } from "../configs.js";
 import { maskRealModelFindings } from "../faults/known.js";
 import { faultLookup, faultOption } from "../faults/registry.js";
@@ -101,9 +102,11 @@ export function runOnThread(job: EngineJob, stop: Stop, timeLimitMs?: number): P
       clearTimeout(grace);
       clearTimeout(limit);
     };
-    worker.once("message", (reports: EngineReport[]) => {
+    worker.once("message", (m: EngineReport[] | { inputError: string }) => {
       settle();
-      resolve(reports);
+      // An error's class does not cross a thread: bad input found on the thread stays exit 2.
+      if ("inputError" in m) reject(new InputError(m.inputError));
+      else resolve(m);
     });
     worker.once("error", (e) => {
       settle();
@@ -142,7 +145,13 @@ if (parentPort && (workerData as Partial<ThreadData> | undefined)?.role === "eng
   const data = workerData as ThreadData;
   // A worker's stderr is a pipe to the main thread's: progress follows the main thread's terminal.
   if (data.tty) Object.defineProperty(process.stderr, "isTTY", { value: true });
-  const reports = await runJob(data);
+  let reports: EngineReport[] | { inputError: string };
+  try {
+    reports = await runJob(data);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    reports = { inputError: e.message };
+  }
   // The progress line's last write reaches the terminal before the main thread prints the reports.
   await new Promise((written) => process.stderr.write("", written));
   parentPort.postMessage(reports);

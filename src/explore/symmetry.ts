@@ -33,6 +33,13 @@ function permutations(n: number): number[][] {
   return out;
 }
 
+/** n!, or `cap` once it reaches it. */
+function factorialUpTo(n: number, cap: number): number {
+  let f = 1;
+  for (let i = 2; i <= n && f < cap; i++) f *= i;
+  return Math.min(f, cap);
+}
+
 /** All bijections of `items` onto itself, as lists of images in `items`' order. */
 function bijections(items: readonly number[]): number[][] {
   return permutations(items.length).map((p) => p.map((i) => items[i]));
@@ -60,7 +67,8 @@ function pagePermutations(w: World): Int32Array[] {
   const movable = [...classes.values()].filter((c) => c.length > 1);
   let choices: number[][] = [Array.from({ length: blocks }, (_, i) => i)];
   for (const cls of movable) {
-    if (choices.length * permutations(cls.length).length > MAX_GROUP) break;
+    // n! is never built past the bound: a 4,096-page world has a class of thousands of pages.
+    if (choices.length * factorialUpTo(cls.length, MAX_GROUP + 1) > MAX_GROUP) break;
     choices = choices.flatMap((base) => bijections(cls).map((img) => {
       const next = base.slice();
       cls.forEach((from, i) => (next[from] = img[i]));
@@ -100,7 +108,7 @@ function vmPermutations(w: World): Int32Array[] {
   });
   let out: number[][] = [vms.map((_, i) => i)];
   for (const cls of classes.values()) {
-    if (cls.length < 2) continue;
+    if (cls.length < 2 || out.length * factorialUpTo(cls.length, MAX_GROUP + 1) > MAX_GROUP) continue;
     out = out.flatMap((base) => bijections(cls).map((img) => {
       const next = base.slice();
       cls.forEach((from, i) => (next[from] = img[i]));
@@ -114,7 +122,10 @@ function vmPermutations(w: World): Int32Array[] {
 function vcpuPermutations(w: World): Int32Array[][] {
   let out: Int32Array[][] = [[]];
   for (const v of w.config.vms) {
-    const perms = permutations(v.vcpus).map((p) => Int32Array.from(p));
+    // Past the bound a VM's vCPUs stay in place (a subgroup is still sound).
+    const perms = out.length * factorialUpTo(v.vcpus, MAX_GROUP + 1) > MAX_GROUP
+      ? [Int32Array.from({ length: v.vcpus }, (_, i) => i)]
+      : permutations(v.vcpus).map((p) => Int32Array.from(p));
     out = out.flatMap((base) => perms.map((p) => [...base, p]));
   }
   return out;
