@@ -131,7 +131,7 @@ describe("worlds: refused before allocation, limits honoured within one state's 
     expect(states.code).toBe(0);
     const time = cli(["check", "--config", "w.json", "--engine", "bfs", "--time-limit", "1", "--no-corpus"], setup);
     expect(time.stdout).toContain("INCOMPLETE: stopped by time-limit");
-    expect(time.stdout).toMatch(/states \d+, transitions \d+, depth 0,/); // cut inside the first level
+    expect(time.stdout).toMatch(/states \d+, .*transitions \d+, depth 0,/); // cut inside the first level
     expect(time.code).toBe(0);
   });
 

@@ -119,7 +119,10 @@ describe("the reduced search is sound", () => {
         const reduced = bfs(new Engine(w, variant), steps, { properties: PROPERTIES, keepGoing: true, symmetry: sym, maxDepth: maxDepth[wname] });
         const summary = (r: typeof plain) => r.violations.map((v) => `${v.property}:${v.path.length}`).sort();
         expect(summary(reduced), `${wname} ${vname}`).toEqual(summary(plain));
-        expect(reduced.unreducedStates, `${wname} ${vname}`).toBe(plain.states);
+        // Orbit sums equal the plain count where the transitions commute with the group: the real
+        // model. A seeded fault is an arbitrary deviation and need not (B10 on the memcache world
+        // differs by 8 of 6,133 states at depth 7), so check runs faults without symmetry.
+        if (variant === undefined) expect(reduced.unreducedStates, `${wname} ${vname}`).toBe(plain.states);
         // Each reduced counterexample is concrete: it replays to a violation of its property.
         for (const v of reduced.violations) {
           const engine = new Engine(w, variant);

@@ -153,7 +153,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("smt-rlimit", { type: "number", default: SMT_RLIMIT, describe: "smt engine: z3 resource units per proof obligation, the same on a loaded machine as on an idle one (0: none, --smt-timeout bounds each check)" })
       .option("smt-timeout", { type: "number", describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit (default 600); --bmc: six times this per query (default 30)" })
       .option("allow-unproved", { type: "boolean", default: false, describe: "pass although a proof asked for did not complete (a counterexample to induction, obligations unknown)" })
-      .option("symmetry", { type: "boolean", default: true, describe: "bfs: store one state per orbit of the pages, VM slots and vCPU slots the model cannot tell apart (--no-symmetry: every state)" })
+      .option("symmetry", { type: "boolean", default: true, describe: "bfs: store one state per orbit of the pages, VM slots and vCPU slots the model cannot tell apart (--no-symmetry: every state; a seeded fault's search is never reduced)" })
       .option("workers", { type: "number", describe: "bfs: threads that expand states (default 1: two measured no faster on 2 shared cores, and temporal properties need one)" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: async (argv) => {
@@ -231,7 +231,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         const workers = count(argv.workers, "workers") ?? 1;
         for (const world of worlds) {
           if (stop.raised) notRun.push(`bfs ${world.name}`);
-          else reports.push(...(await runOnThread({ ...job, named: world, engine, options: { ...explore, ...limits, symmetry: argv.symmetry, workers } }, stop)));
+          else reports.push(...(await runOnThread({ ...job, named: world, engine, options: { ...explore, ...limits, symmetry: argv.symmetry && !fault, workers } }, stop)));
         }
       } else {
         if (progress) process.stderr.write(`random: seed ${random.seed}${random.shard ? `, shard ${random.shard.index}/${random.shard.count}` : ""}\n`);
