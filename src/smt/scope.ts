@@ -38,8 +38,8 @@ const SYMBOLIC = ["pages", "guest frames per VM", "memory layout (MMIO, NOMAP, h
 /** Why an action of the model is not in a proof that covered `covered`. */
 function exclusion(action: string, allowInternal: boolean): string {
   const def = ACTION_BY_NAME.get(action)!;
-  if (!SMT_TRANSITIONS[action]) return def.memcacheOnly ? "not encoded (the memcache is not: proofs are of configs without it)" : "not encoded";
-  if (def.caller === "internal" && !allowInternal) return "hyp-internal: the host cannot call it (proved over with --allow-internal)";
+  if (!SMT_TRANSITIONS[action]) return def.memcacheOnly ? "not encoded: nor is the memcache, proofs are of configs without it" : "not encoded";
+  if (def.caller === "internal" && !allowInternal) return "hyp-internal, the host cannot call it; proved over with --allow-internal";
   return "not asked (a seeded fault's twin changes only the others)";
 }
 
