@@ -10,6 +10,7 @@ import { smtlibWriter } from "../src/smt/certificates.js";
 import { Prover } from "../src/smt/prove.js";
 import { recheck, solversPresent, summary } from "../src/smt/recheck.js";
 import { proofScope, proofStanding } from "../src/smt/scope.js";
+import { curryArrays } from "../src/smt/smtlib-curry.js";
 import { nonVacuity } from "../src/smt/vacuity.js";
 
 const HEADLINE = ["host-cannot-access-guest", "guest-cannot-access-host"];
@@ -76,4 +77,17 @@ describe("non-vacuity", () => {
     expect(by["no change, returns -EPERM"]).toBe("witnessed");
     expect(r.find((x) => x.region === "branch 0")!.ret).toBe("0");
   }, 600_000);
+});
+
+describe("SMT-LIB for cvc5", () => {
+  it("curries z3's multi-index arrays: sorts, selects, stores and constant arrays", () => {
+    const z3Text = [
+      "(declare-fun b () (Array Int Int Int))",
+      "(assert (= (select (store b 1 2 7) 1 2) ((as const (Array Int Int Int)) 0)))",
+    ].join("\n");
+    expect(curryArrays(z3Text).trim().split("\n")).toEqual([
+      "(declare-fun b () (Array Int (Array Int Int)))",
+      "(assert (= (select (select (store b 1 (store (select b 1) 2 7)) 1) 2) ((as const (Array Int (Array Int Int))) ((as const (Array Int Int)) 0))))",
+    ]);
+  });
 });

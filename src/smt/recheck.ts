@@ -7,7 +7,8 @@
 //
 // cvc5 does not read z3's lambdas used as arrays (`(select (lambda ...) i)`: "array select
 // operating on non-array"); such a file is handed to cvc5 after z3's simplifier has
-// beta-reduced it (the z3 build of this package, in process), which is said per file.
+// beta-reduced it (the z3 build of this package, in process); nor z3's multi-index arrays
+// (`(Array Int Int Int)`), which are curried for it (src/smt/smtlib-curry.ts).
 
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
@@ -16,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { VERDICT_TAG } from "./certificates.js";
+import { curryArrays } from "./smtlib-curry.js";
 import { z3 } from "./z3.js";
 
 export type Answer = "sat" | "unsat" | "unknown" | "timeout" | "unreadable";
@@ -25,7 +27,7 @@ export interface Solver {
   readonly version: string;
   /** The command line for a file, with a time limit in seconds. */
   readonly argv: (file: string, seconds: number) => string[];
-  /** Lambdas beta-reduced first (cvc5). */
+  /** Lambdas beta-reduced and multi-index arrays curried first (cvc5). */
   readonly lambdaFree: boolean;
 }
 
@@ -96,11 +98,11 @@ async function recheckFile(dir: string, file: string, expected: "sat" | "unsat",
   const text = readFileSync(path, "utf8");
   const answers: FileResult["answers"] = {};
   for (const s of solvers) {
-    const normalised = s.lambdaFree && text.includes("(lambda");
+    const normalised = s.lambdaFree;
     let input = path;
     if (normalised) {
       input = join(scratch, file);
-      writeFileSync(input, await lambdaFree(text));
+      writeFileSync(input, curryArrays(text.includes("(lambda") ? await lambdaFree(text) : text));
     }
     const t0 = Date.now();
     const r = await run(s.argv(input, seconds), (seconds + 10) * 1000);
@@ -151,7 +153,7 @@ export function summary(results: readonly FileResult[], solvers: readonly Solver
     const normalised = mine.filter(({ a }) => a.normalised).length;
     disagreements += disagree.length;
     lines.push(
-      `${s.name} (${s.version}): ${agree.length} agree (${agree.filter(({ r }) => r.expected === "unsat").length} unsat), ${disagree.length} DISAGREE, ${undecided.length} unknown or timeout, ${unreadable.length} unreadable${normalised ? `; ${normalised} files given lambda-free (z3-simplified)` : ""}`,
+      `${s.name} (${s.version}): ${agree.length} agree (${agree.filter(({ r }) => r.expected === "unsat").length} unsat), ${disagree.length} DISAGREE, ${undecided.length} unknown or timeout, ${unreadable.length} unreadable${normalised ? `; ${normalised} files normalised for it (curried, lambdas z3-simplified)` : ""}`,
     );
     for (const { r, a } of disagree) lines.push(`  DISAGREE ${r.file}: z3 (the proof's) ${r.expected}, ${s.name} ${a.answer}`);
     for (const { r, a } of unreadable) lines.push(`  unreadable ${r.file}: ${a.detail}`);
