@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { smtlibWriter } from "../src/smt/certificates.js";
+import { checkJsonErrors } from "./check-json-schema.js";
 import { Prover } from "../src/smt/prove.js";
 import { recheck, solversPresent, summary } from "../src/smt/recheck.js";
 import { proofScope, proofStanding } from "../src/smt/scope.js";
@@ -33,6 +34,8 @@ describe("proof scope", () => {
     // guest_read changes no state: the frame rule keeps every state goal over it.
     expect(proof.obligations.filter((x) => x.transition === "guest_read" && x.kind === "invariant").every((x) => x.closedBy === "frame")).toBe(true);
     expect(o.z3).toBeGreaterThan(0);
+    const report = { engine: "smt", config: "c", complete: true, stats: {}, verdicts: [], obligations: proof.obligations, scope, warnings: [] };
+    expect(checkJsonErrors(JSON.parse(JSON.stringify(report)), "engineReport")).toEqual([]);
 
     // Every z3 check became a file whose header carries z3's answer and the model's hash.
     const files = readdirSync(dir);
