@@ -7,10 +7,11 @@ import { describe, expect, it } from "vitest";
 import { nonVacuity } from "../src/smt/vacuity.js";
 
 /**
- * Regions that occur without the invariant but not under it. unshare's PANIC: the share count of
- * a page a guest borrows is at least one (share-count-covers-borrowers). -E2BIG of a guest's
- * calls: a protected guest's share, unshare or relinquish never finds its own page's count at
- * the limit under the invariant (a guest's pages are not host-shared with other guests).
+ * Regions that occur without the invariant but not under it. unshare's PANIC (the kernel's
+ * WARN_ON(!page->host_share_guest_count)): a page a guest borrows has a count of at least one
+ * (share-count-covers-borrowers). -E2BIG of a guest's share, unshare and relinquish: a block leaf
+ * where those calls get that far, which the invariant rules out (why, not yet traced to one of
+ * its members).
  */
 const EXCLUDED = [
   "host_unshare_guest(vm=0) no change, returns PANIC",
