@@ -46,11 +46,11 @@ function uint(x: unknown, key: string, min: number, max: number): number {
 
 function pfnList(x: unknown, key: string, pages: number): number[] {
   if (!Array.isArray(x)) throw new InputError(`${key}: expected an array of pfns`);
-  const seen = new Set<number>();
+  const seen = new Uint8Array(pages);
   return x.map((p, i) => {
     const pfn = uint(p, `${key}[${i}]`, 0, pages - 1);
-    if (seen.has(pfn)) throw new InputError(`${key}[${i}]: pfn ${pfn} listed twice`);
-    seen.add(pfn);
+    if (seen[pfn] === 1) throw new InputError(`${key}[${i}]: pfn ${pfn} listed twice`);
+    seen[pfn] = 1;
     return pfn;
   });
 }
@@ -72,6 +72,8 @@ export function parseWorldConfig(x: unknown, where = "config"): WorldConfig {
   for (const k of Object.keys(x)) if (!KEYS.includes(k)) throw new InputError(`${where}.${k}: unknown key`);
   if (x.pages === undefined) throw new InputError(`${where}.pages: required`);
   const pages = uint(x.pages, `${where}.pages`, 1, MAX_PAGES);
+  // The pages alone may not fit: say so before any per-page array is made.
+  checkWorldFits({ pages, mmio: [], nomap: [], hypPages: [], blockPages: 1, maxShareCount: 1, memcache: false, vms: [] }, where);
 
   const mmio: [number, number][] = [];
   // Marks, not list scans: a config may list every one of millions of pages.

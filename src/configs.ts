@@ -47,6 +47,23 @@ export const BUILTIN_CONFIGS: readonly BuiltinConfig[] = [
     },
   },
   {
+    name: "reuse",
+    description:
+      "the gate's second exhaustive world: a hyp page, 4 interchangeable host RAM pages (one-page blocks), one protected VM slot to finalize and reuse",
+    // Four host pages are what a reused handle needs to meet a leaked page (the VM's metadata
+    // and vCPU pages, the leaked page, the next VM's page): force-reclaim-stale-annotation-panic.
+    // One-page blocks make the four host pages interchangeable (symmetry: 24 permutations, 20x
+    // fewer states); multi-page host ranges are `default`'s. A non-protected VM as well takes
+    // the search past ten million states.
+    json: {
+      pages: 5,
+      hypPages: [0],
+      blockPages: 1,
+      maxShareCount: 2,
+      vms: [{ protected: true, vcpus: 1, gfns: 1 }],
+    },
+  },
+  {
     name: "wide",
     description: "64 pages, 4 VMs of 2 vCPUs, 8-page blocks, the vCPU memcache: for the random and SMT engines",
     json: {

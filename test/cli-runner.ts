@@ -29,7 +29,7 @@ function listFiles(dir: string, prefix = ""): string[] {
 }
 
 /** Builds the CLI into node_modules/.cache/<name>; returns a runner. Call from beforeAll. */
-export function buildCli(name: string): (args: string[], setup?: (cwd: string) => void, opts?: { heapMb?: number; timeoutMs?: number }) => Run {
+export function buildCli(name: string): (args: readonly string[], setup?: (cwd: string) => void, opts?: { heapMb?: number; timeoutMs?: number }) => Run {
   const out = join(ROOT, "node_modules/.cache", name);
   const build = spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.json"), "--outDir", out], { encoding: "utf8" });
   expect(build.stdout + build.stderr).toBe("");

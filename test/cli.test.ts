@@ -126,4 +126,15 @@ describe("pkvm-check list", () => {
   it("exits 2 on a config that is neither built in nor a file", () => {
     expectInputError(cli("list", "--config", "huge"), "huge: neither a built-in config (tiny, default, wide) nor a file");
   });
+
+  it("with --coverage, shows the branches the exhaustive search never takes", () => {
+    const r = cli("list", "--config", "tiny", "--coverage");
+    expect(r.code).toBe(0);
+    const report = r.stdout.slice(r.stdout.indexOf("Dead branches"));
+    expect(report).toMatch(/\n {2}tiny \(complete, 23,237 states\): \d+ actions\n/);
+    expect(report).toMatch(/\n {4}hyp_unpin_shared_mem +PANIC\n/); // the hyp unpins only what it pinned
+    expect(report).toMatch(/\n {4}host_share_guest +-ENOMEM\n/); // no memcache in tiny
+    expect(report).not.toMatch(/host_read/);
+    expectInputError(cli("list", "--coverage", "--time-limit", "-1"), "--time-limit: expected a positive number of seconds, got -1");
+  }, 120_000);
 });

@@ -8,7 +8,8 @@
 // The parsers are also fuzzed in process, 25 inputs per CLI run: any text is a trace, a config,
 // or an InputError, never another exception.
 
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -187,7 +188,7 @@ describe("fuzz: the CLI on valid, mutated and hostile inputs", () => {
 
 describe("fuzz: the parsers in process", () => {
   it(`any file is a trace or an InputError, never another exception (${RUNS * 25} inputs)`, () => {
-    const dir = cli(["--version"]).cwd;
+    const dir = mkdtempSync(join(tmpdir(), "pkvm-fuzz-"));
     fc.assert(
       fc.property(traceInput, ({ content, valid }) => {
         const file = join(dir, "t.json");
@@ -204,7 +205,7 @@ describe("fuzz: the parsers in process", () => {
   });
 
   it(`any file is a world config or an InputError (${RUNS * 25} inputs)`, () => {
-    const dir = cli(["--version"]).cwd;
+    const dir = mkdtempSync(join(tmpdir(), "pkvm-fuzz-"));
     fc.assert(
       fc.property(configInput, ({ content }) => {
         const file = join(dir, "c.json");

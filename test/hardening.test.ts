@@ -134,6 +134,15 @@ describe("worlds: refused before allocation, limits honoured within one state's 
     expect(time.stdout).toMatch(/states \d+, transitions \d+, depth 0,/); // cut inside the first level
     expect(time.code).toBe(0);
   });
+
+  it("4,096 pages, the whole gate: every engine, the proofs included, stops at --time-limit", () => {
+    const headline = ["--property", "host-cannot-access-guest", "guest-cannot-access-host"];
+    const r = cli(["check", "--config", "w.json", "--time-limit", "2", "--max-states", "100", "--no-corpus", ...headline], config("w.json", big4096));
+    expect(r.stderr).not.toContain("internal error");
+    expect(r.stdout).toMatch(/== smt on [^\n]*\n[^\n]*\n {3}INCOMPLETE: stopped by time-limit/);
+    expect(r.stdout).toMatch(/== random on [^\n]*\n[^\n]*\n {3}INCOMPLETE: stopped by time-limit/);
+    expect([0, 1]).toContain(r.code);
+  });
 });
 
 describe("a long trace (150,000 steps): every walk is iterative and streams", { timeout: 300_000 }, () => {

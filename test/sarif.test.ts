@@ -31,7 +31,7 @@ type Log = {
 
 const TINY = resolveConfig("tiny");
 const bfs = (o: Partial<Parameters<typeof runBfs>[1]> & { out: string }) =>
-  runBfs(TINY, { properties: PROPERTIES, keepGoing: false, allowInternal: false, baseline: [], progress: false, ...o });
+  runBfs(TINY, { properties: PROPERTIES, keepGoing: false, allowInternal: false, baseline: [], progress: false, symmetry: true, workers: 1, ...o });
 
 describe("SARIF validators", { timeout: 300_000 }, () => {
   it("reject a broken log: all three, so that their passes mean something", () => {
@@ -46,9 +46,9 @@ describe("SARIF validators", { timeout: 300_000 }, () => {
 });
 
 describe("check --sarif", { timeout: 300_000 }, () => {
-  it("a new violation: one result, its counterexample's violating step as the location, the trace summarised", () => {
+  it("a new violation: one result, its counterexample's violating step as the location, the trace summarised", async () => {
     const out = join(TMP, "red");
-    const report = bfs({ out });
+    const report = await bfs({ out });
     const cex = report.verdicts.find((v) => v.status === "fail")!.counterexample!;
     const log = sarifLog([report], { properties: PROPERTIES, strict: false, exitCode: 1, root: TMP }) as Log;
     expectValid(log, "red");
@@ -71,9 +71,9 @@ describe("check --sarif", { timeout: 300_000 }, () => {
     expect(run.properties.checked[0]).toMatchObject({ engine: "bfs", config: "tiny", violated: ["no-hyp-panic"] });
   });
 
-  it("a known finding: a result suppressed by the baseline, unless --strict", () => {
+  it("a known finding: a result suppressed by the baseline, unless --strict", async () => {
     const baseline = readBaseline(join(ROOT, "findings/known-findings.json"));
-    const report = bfs({ out: join(TMP, "known"), baseline, properties: [propertyById("no-hyp-panic")!] });
+    const report = await bfs({ out: join(TMP, "known"), baseline, properties: [propertyById("no-hyp-panic")!] });
     expect(report.verdicts).toMatchObject([{ property: "no-hyp-panic", status: "known", known: "test-clear-young-erange-panic" }]);
     const lenient = sarifLog([report], { properties: [propertyById("no-hyp-panic")!], strict: false, exitCode: 0, root: TMP }) as Log;
     expectValid(lenient, "known");
@@ -86,11 +86,11 @@ describe("check --sarif", { timeout: 300_000 }, () => {
     expect(strict.runs[0].results[0].suppressions).toBeUndefined();
   });
 
-  it("a green run still records what was checked: rules, engines, configs, states, proofs", () => {
+  it("a green run still records what was checked: rules, engines, configs, states, proofs", async () => {
     const properties = PROPERTIES.filter((p) => p.id !== "no-hyp-panic");
     const mini = { name: "mini", config: parseWorldConfig({ pages: 3, hypPages: [0], vms: [{ protected: true, vcpus: 1, gfns: 1 }] }) };
-    const complete = runBfs(mini, { properties, out: join(TMP, "green"), keepGoing: false, allowInternal: false, baseline: [], progress: false });
-    const bounded = bfs({ out: join(TMP, "green"), properties, maxStates: 200 });
+    const complete = await runBfs(mini, { properties, out: join(TMP, "green"), keepGoing: false, allowInternal: false, baseline: [], progress: false, symmetry: true, workers: 1 });
+    const bounded = await bfs({ out: join(TMP, "green"), properties, maxStates: 200 });
     const log = sarifLog([complete, bounded], { properties, strict: false, exitCode: 0, root: TMP }) as Log;
     expectValid(log, "green");
     const [run] = log.runs;

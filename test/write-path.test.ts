@@ -233,6 +233,23 @@ describe("a file that cannot be written late does not hide a violation", { timeo
     expect(temps(cwd)).toEqual([]);
   });
 
+  it.skipIf(!canMount)("export and report on a full disk: nothing written, exit 1 for a failing trace, else 3", () => {
+    const disk = tmpfs(16)!;
+    fill(disk, 0);
+    const cwd = scratch();
+    const mismatch = join(ROOT, "test/fixtures/mismatch.json");
+    for (const [args, code] of [
+      [["export", PASS, "--itf", "-o", join(disk, "t.itf.json")], 3],
+      [["export", mismatch, "--itf", "-o", join(disk, "t.itf.json")], 1],
+      [["report", mismatch, "-o", join(disk, "t.html")], 1],
+    ] as const) {
+      const r = cli(cwd, [...args]);
+      expect(r.stderr).toMatch(/: cannot write: ENOSPC\n$/);
+      expect(r.code).toBe(code);
+    }
+    expect(readdirSync(disk)).toEqual(["fill"]);
+  });
+
   it.skipIf(!canMount)("on a full disk: exit 1, every output file complete and valid or absent, no temporary file", () => {
     const disk = tmpfs(64)!;
     fill(disk, 16); // room for some of the files, not all

@@ -53,31 +53,45 @@ export type EngineJob = { named: NamedConfig; properties: readonly string[]; tem
 );
 
 interface ThreadData {
+  role: "engine";
   job: EngineJob;
   stop: SharedArrayBuffer;
   /** The main thread's stderr is a terminal: progress is a live line there too. */
   tty: boolean;
 }
 
-/** What an engine stopped before it reported says: nothing it set out to do is done. */
-function abandoned(job: EngineJob): EngineReport {
+/**
+ * What an engine stopped before it reported says: nothing it set out to do is done. A proof cut
+ * by --time-limit is a proof asked for and not made: unproved.
+ */
+function abandoned(job: EngineJob, stop: string): EngineReport {
+  const status = job.engine === "smt" && stop === "time-limit" ? "unproved" : "bounded";
   return {
     engine: job.engine,
     config: job.engine === "corpus" ? `${job.options.files.length} traces` : job.named.name,
     complete: false,
-    stop: "interrupted",
+    stop,
     stats: {},
-    verdicts: job.properties.map((property) => ({ property, status: "bounded", message: "interrupted before it was checked" })),
+    verdicts: job.properties.map((property) => ({ property, status, message: `${stop} before it was checked` })),
     warnings: [],
   };
 }
 
-/** The engine run on a worker thread: the promise of its reports. */
-export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]> {
-  const data: ThreadData = { job, stop: stop.buffer, tty: process.stderr.isTTY === true };
+/**
+ * The engine run on a worker thread: the promise of its reports. With `timeLimitMs` (check's
+ * --time-limit) a proof still running at the limit is stopped: z3 cannot be polled, and a big
+ * world's proofs must not outlast the limit (the searches stop themselves).
+ */
+export function runOnThread(job: EngineJob, stop: Stop, timeLimitMs?: number): Promise<EngineReport[]> {
+  const data: ThreadData = { role: "engine", job, stop: stop.buffer, tty: process.stderr.isTTY === true };
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: data });
     let grace: NodeJS.Timeout | undefined;
+    let limited = false;
+    const limit = job.engine !== "smt" || timeLimitMs === undefined ? undefined : setTimeout(() => {
+      limited = true;
+      void worker.terminate();
+    }, timeLimitMs);
     const off = stop.onRaise(() => {
       if (job.engine === "smt" || job.engine === "corpus") void worker.terminate();
       else grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
@@ -85,6 +99,7 @@ export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]>
     const settle = () => {
       off();
       clearTimeout(grace);
+      clearTimeout(limit);
     };
     worker.once("message", (reports: EngineReport[]) => {
       settle();
@@ -96,7 +111,8 @@ export function runOnThread(job: EngineJob, stop: Stop): Promise<EngineReport[]>
     });
     worker.once("exit", (code) => {
       settle();
-      if (stop.raised) resolve([abandoned(job)]);
+      if (limited) resolve([abandoned(job, "time-limit")]);
+      else if (stop.raised) resolve([abandoned(job, "interrupted")]);
       else reject(new Error(`the ${job.engine} thread exited (${code}) without its reports`));
     });
   });
@@ -116,11 +132,13 @@ async function runJob({ job, stop }: ThreadData): Promise<EngineReport[]> {
   // Under a fault, the real model's known findings are masked: they are not the fault's doing.
   const faulty = fault && { properties: maskRealModelFindings(properties, job.options.baseline), variant: fault.variant, fault: fault.name };
   const o = { properties, temporal: selectTemporal(job.temporal ?? []), ...faulty, stopped };
-  if (job.engine === "bfs") return [(await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
+  if (job.engine === "bfs") return [await (await import("./run-bfs.js")).runBfs(job.named, { ...job.options, ...o })];
   return [(await import("./run-random.js")).runRandom(job.named, { ...job.options, ...o })];
 }
 
-if (parentPort && workerData) {
+// Guarded by its role: an engine thread may start threads of its own (bfs --workers), which load
+// this module too.
+if (parentPort && (workerData as Partial<ThreadData> | undefined)?.role === "engine") {
   const data = workerData as ThreadData;
   // A worker's stderr is a pipe to the main thread's: progress follows the main thread's terminal.
   if (data.tty) Object.defineProperty(process.stderr, "isTTY", { value: true });

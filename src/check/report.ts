@@ -23,6 +23,8 @@ export interface ExploreRunOptions {
   progress: boolean;
   /** Polled by the search: true stops it early (SIGINT / SIGTERM), with what it found so far. */
   stopped?: () => boolean;
+  /** Progress lines even when stderr is not a terminal (--progress). */
+  progressForced?: boolean;
 }
 
 // What every engine run of `check` reports, whatever the engine: one verdict per property, the

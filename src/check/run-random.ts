@@ -23,7 +23,7 @@ export function runRandom(named: NamedConfig, o: RandomRunOptions): EngineReport
   const world = new World(named.config);
   const engine = new Engine(world, o.variant);
   const space = new AlphabetSpace(world, { allowInternal: o.allowInternal });
-  const progress = statusLine(`random ${named.name} seed ${o.seed}`);
+  const progress = statusLine(`random ${named.name} seed ${o.seed}`, { forced: o.progressForced });
   const r = randomExplore(engine, space, {
     properties: o.variant ? o.properties : maskKnown(o.properties, o.baseline),
     seed: o.seed,

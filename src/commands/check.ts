@@ -62,6 +62,8 @@ interface CheckArgs {
   "smt-rlimit": number;
   "allow-unproved": boolean;
   fault?: string;
+  symmetry: boolean;
+  workers?: number;
   "emit-smtlib"?: string;
 }
 
@@ -75,6 +77,12 @@ const GATE_SMT = GATE_PROPERTIES;
 
 /** The version of `check --json`'s document (schemas/check-report.schema.json). */
 const CHECK_JSON_VERSION = 1;
+
+/**
+ * Without --config, the exhaustive search also covers `reuse`: four host pages and a reused VM
+ * handle, too many states next to `default`'s two VM kinds in one world.
+ */
+const GATE_BFS_EXTRA = "reuse";
 
 /** The gate's random run: a fixed seed and a budget that keeps `check` well under two minutes. */
 const GATE_RANDOM = { config: "wide", runs: 3000 };
@@ -148,6 +156,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("smt-timeout", { type: "number", describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit (default 600); --bmc: six times this per query (default 30)" })
       .option("emit-smtlib", { type: "string", describe: "smt engine: write every check z3 answers in the proof as an SMT-LIB 2 file into this directory (npm run proofs:recheck re-checks them)" })
       .option("allow-unproved", { type: "boolean", default: false, describe: "pass although a proof asked for did not complete (a counterexample to induction, obligations unknown)" })
+      .option("symmetry", { type: "boolean", default: true, describe: "bfs: store one state per orbit of the pages, VM slots and vCPU slots the model cannot tell apart (--no-symmetry: every state)" })
+      .option("workers", { type: "number", describe: "bfs: threads that expand states (default 1: two measured no faster on 2 shared cores, and temporal properties need one)" })
       .option("fault", { type: "string", describe: "explore this seeded fault (pkvm-check faults --list) instead of the real model; on its own config unless --config" }),
   handler: async (argv) => {
     const fault = faultOption(argv.fault);
@@ -216,16 +226,21 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (running.includes("smt")) {
       if (progress) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
       const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt, progress } }, stop);
+      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt, progress } }, stop, limits.timeLimitMs);
     }
-    const explore = { ...common, keepGoing: argv["keep-going"], progress };
+    const explore = { ...common, keepGoing: argv["keep-going"], progress, progressForced: argv.progress === true };
+    const worlds = argv.config === undefined && !fault ? [named, resolveConfig(GATE_BFS_EXTRA)] : [named];
     for (const engine of running) {
       if (engine === "smt") {
         reports.push(...(await proofs!));
       } else if (stop.raised) {
         notRun.push(engine);
       } else if (engine === "bfs") {
-        reports.push(...(await runOnThread({ ...job, engine, options: { ...explore, ...limits } }, stop)));
+        const workers = count(argv.workers, "workers") ?? 1;
+        for (const world of worlds) {
+          if (stop.raised) notRun.push(`bfs ${world.name}`);
+          else reports.push(...(await runOnThread({ ...job, named: world, engine, options: { ...explore, ...limits, symmetry: argv.symmetry, workers } }, stop)));
+        }
       } else {
         if (progress) process.stderr.write(`random: seed ${random.seed}${random.shard ? `, shard ${random.shard.index}/${random.shard.count}` : ""}\n`);
         reports.push(...(await runOnThread({ ...job, named: randomConfig, engine, options: { ...explore, timeLimitMs: limits.timeLimitMs, ...random } }, stop)));

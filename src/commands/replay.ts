@@ -36,13 +36,14 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const traces = argv.traces.map(readTrace);
     // Every watch is checked against every trace before anything is printed (exit 2 prints nothing).
     for (const t of traces) for (const w of watches) checkWatch(new World(t.config), w, t.file);
-    const runs = traces.map((t) => ({ t, variant: modelOf(t, argv.fault) }));
+    const runs = traces.map((t) => ({ t, variant: modelOf(t, argv.fault), fault: argv.fault ?? t.meta?.fault }));
     const results = runs.map(({ t, variant }) => replay(t, { variant }));
     const out = bufferedSink();
     if (argv.json) replayJson(results, out.emit);
     else {
       results.forEach((r, i) => {
         if (i > 0) out.emit("\n");
+        if (runs[i].fault !== undefined) out.emit(`under seeded fault ${runs[i].fault}\n`);
         replayTextLines(r, { diff: argv.diff, watches, variant: runs[i].variant }, (l) => out.emit(`${l}\n`));
       });
     }

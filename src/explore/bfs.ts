@@ -12,6 +12,7 @@ import type { AlphabetStep } from "../alphabet.js";
 import type { Engine } from "../engine.js";
 import { FP, fingerprint } from "../hash.js";
 import type { EdgeSink } from "./graph.js";
+import { concretePath, type Symmetry } from "./symmetry.js";
 import { VisitedSet } from "./visited.js";
 
 export interface BfsOptions {
@@ -36,8 +37,13 @@ export interface BfsOptions {
   graph?: EdgeSink;
   /** Search from this state instead of the config's initial one (replaying an AG EF claim). */
   from?: Uint32Array;
-  /** Polled once per state expanded: true ends the search ("interrupted"), e.g. on SIGINT. */
+  /** Polled with the clock, every few transitions: true ends the search ("interrupted"), e.g. on SIGINT. */
   stopped?: () => boolean;
+  /**
+   * Store each state as its orbit's canonical form under this group (src/explore/symmetry.ts);
+   * counterexamples are mapped back to concrete traces.
+   */
+  symmetry?: Symmetry;
 }
 
 export interface BfsProgress {
@@ -62,6 +68,8 @@ export type StopReason = "complete" | "violation" | "max-states" | "max-depth" |
 export interface BfsResult {
   stop: StopReason;
   states: number;
+  /** The states the search stands for: the sum of the orbit sizes (= states without symmetry). */
+  unreducedStates: number;
   transitions: number;
   /** Deepest level whose states were all expanded, or reached when cut short. */
   depth: number;
@@ -142,15 +150,19 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   let stop: StopReason = "complete";
 
   const knownSeen = new Set<string>();
+  const sym = opts.symmetry?.trivial ? undefined : opts.symmetry;
+  // A path over canonical states becomes a concrete trace, with the concrete state's finding.
+  const concrete = (p: Property, f: Finding, path: number[]): { finding: Finding; path: number[] } =>
+    sym ? concretePath(engine, alphabet, sym, path, p) : { finding: f, path };
   const report = (p: Property, f: Finding, via: number, path: () => number[]): void => {
     const known = opts.known?.(p.id, via < 0 ? undefined : alphabet[via]);
     if (known !== undefined) {
-      if (!knownSeen.has(known)) violations.push({ property: p.id, known, finding: f, path: path() });
+      if (!knownSeen.has(known)) violations.push({ property: p.id, known, ...concrete(p, f, path()) });
       knownSeen.add(known);
       return;
     }
     violated.add(p.id);
-    violations.push({ property: p.id, finding: f, path: path() });
+    violations.push({ property: p.id, ...concrete(p, f, path()) });
     if (!opts.keepGoing) stop = "violation";
     stateProps = stateProps.filter((q) => !violated.has(q.id));
     stepProps = stepChecks(alphabet, opts.properties, violated);
@@ -163,7 +175,10 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
     graph?.state(index, s);
   };
 
-  const init = opts.from ?? engine.initial();
+  const canon = new Uint32Array(words);
+  const scratch = new Uint32Array(words);
+  const init = opts.from?.slice() ?? engine.initial();
+  let unreduced = sym ? sym.canonicalize(init, scratch) : 1;
   fingerprint(init);
   visited.add(FP[0], FP[1], 0, 0);
   post.s.set(init);
@@ -179,19 +194,16 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
       break;
     }
     for (let q = 0; q < level.length; q++) {
-      if (opts.stopped?.()) {
-        stop = "interrupted";
-        break outer;
-      }
       const from = level.read(q, pre.s);
       post.s.set(pre.s);
       for (let a = 0; a < alphabet.length; a++) {
         const step = alphabet[a];
         if (step.enabled !== undefined && !step.enabled(pre)) continue;
         const ret = run[a](k, step.args);
-        if ((++transitions & (CLOCK_EVERY - 1)) === 0 && opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) {
-          stop = "time-limit";
-          break outer;
+        if ((++transitions & (CLOCK_EVERY - 1)) === 0) {
+          if (opts.stopped?.()) stop = "interrupted";
+          else if (opts.timeLimitMs !== undefined && Date.now() - t0 > opts.timeLimitMs) stop = "time-limit";
+          if (stop !== "complete") break outer;
         }
         coverage[covRow[a] + RET_INDEX.get(ret)!]++;
         const checks = stepProps[a];
@@ -201,12 +213,18 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
         }
         if (stop !== "complete") break outer;
         if (equalWords(pre.s, post.s)) continue; // a failed call or a no-op: nothing to copy back
-        fingerprint(post.s);
+        let orbit = 1;
+        if (sym) {
+          canon.set(post.s);
+          orbit = sym.canonicalize(canon, scratch);
+          fingerprint(canon);
+        } else fingerprint(post.s);
         if (visited.add(FP[0], FP[1], from, a)) {
           const index = visited.size - 1;
           graph?.edge(from, index, a);
+          unreduced += orbit;
           checkState(post, index, a);
-          next.push(post.s, index);
+          next.push(sym ? canon : post.s, index);
           if (stop !== "complete") break outer;
           if (opts.maxStates !== undefined && visited.size >= opts.maxStates) {
             stop = "max-states";
@@ -234,6 +252,7 @@ export function bfs(engine: Engine, alphabet: readonly AlphabetStep[], opts: Bfs
   return {
     stop,
     states: visited.size,
+    unreducedStates: unreduced,
     transitions,
     depth,
     elapsedMs: Date.now() - t0,

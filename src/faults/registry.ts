@@ -4,6 +4,7 @@
 import { InputError } from "../../model/config.js";
 import type { FaultLookup } from "../check/corpus.js";
 import { ACCESS_FAULTS } from "./access.js";
+import { ACCOUNTING_FAULTS } from "./accounting.js";
 import type { Fault } from "./fault.js";
 import { FFA_FAULTS } from "./ffa.js";
 import { GUEST_DONATE_FAULTS } from "./guest-donate.js";
@@ -25,6 +26,7 @@ export const FAULTS: readonly Fault[] = [
   ...MEMCACHE_FAULTS,
   ...LIFECYCLE_FAULTS,
   ...ACCESS_FAULTS,
+  ...ACCOUNTING_FAULTS,
 ].sort((a, b) => bugOrder(a) - bugOrder(b) || a.name.localeCompare(b.name));
 
 export function faultByName(name: string): Fault | undefined {

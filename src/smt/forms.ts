@@ -6,6 +6,7 @@
 import { isAdversarial } from "../../model/actions.js";
 import { Contents, GuestEntry, Owner, PageState, S2, VmLife } from "../../model/state.js";
 import { SegKind } from "../../model/world.js";
+import { enters, Place, PLACES } from "../../properties/page-accounting.js";
 import { OK_CODE, retCode } from "./flow.js";
 import type { SymPkvm } from "./kernel.js";
 import { anyLeaf, atMostOneLeaf, exactlyOneLeaf, mapsPage, ownsPage, present, sbCount } from "./maps.js";
@@ -417,9 +418,96 @@ const lifecycle: SmtForm = {
   },
 };
 
+// ---- the accounting properties (issue 18) -------------------------------------------------
+
+const shareCountBounded: SmtForm = {
+  state: (k) =>
+    everyPage(k, (p) => {
+      const { smt } = k;
+      const cnt = k.hostShareGuestCount(p);
+      return smt.and(smt.le(cnt, k.L.maxShareCount), smt.implies(tracked(k, p), smt.eq(cnt, sbCount(k, p))));
+    }),
+};
+
+/** guest-blocks-aligned's blockProblem() finds nothing for the block leaf (v, g). */
+function wholeAlignedBlock(k: SymPkvm, v: number, g: N): B {
+  const { smt } = k;
+  const b = k.L.blockPages;
+  const start = smt.sub(g, smt.mod(g, b));
+  const base = smt.sub(k.guestPfn(v, g), smt.sub(g, start));
+  const member = (h: N) =>
+    smt.and(
+      smt.eq(k.guestEntry(v, h), GuestEntry.MAPPED),
+      k.guestBlock(v, h),
+      smt.eq(k.guestPfn(v, h), smt.add(base, smt.sub(h, start))),
+      smt.eq(k.guestState(v, h), k.guestState(v, g)),
+      smt.same(k.guestProt(v, h), k.guestProt(v, g)),
+    );
+  return smt.and(smt.eq(smt.mod(base, b), 0), smt.le(smt.add(start, b), k.gfns(v)), ...k.blockRange(start, b).map(([h]) => member(h)));
+}
+
+const guestBlocksAligned: SmtForm = {
+  state: (k) =>
+    k.smt.and(
+      ...k.L.vms.map((slot, v) =>
+        slot.gfnDom.forall(k.smt.int(0), slot.gfns, (g) => k.smt.implies(k.smt.and(present(k, v, g), k.guestBlock(v, g)), wholeAlignedBlock(k, v, g))),
+      ),
+    ),
+};
+
+/** How many uses of present VMs page p has (the encoding has no memcache, so no table pages). */
+function vmUses(k: SymPkvm, p: N): N {
+  const { smt } = k;
+  const uses = k.L.vms.flatMap((_, v) => vmPages(k, v).map(([q, used]) => smt.and(live(k, v), used, smt.eq(q, p))));
+  return smt.count(uses);
+}
+
+/** page-accounting's places(): what p is in, and how many places that is. */
+function pagePlace(k: SymPkvm, p: N): { n: N; place: N; uses: N } {
+  const { smt } = k;
+  const leaked = k.leaked(p);
+  const host = smt.and(smt.not(leaked), is(k, k.hostState(p), OWNED, SO));
+  const hyp = smt.eq(k.hypState(p), OWNED);
+  const uses = vmUses(k, p);
+  const guest = anyLeaf(k, ownsPage(k, p));
+  const n = smt.add(smt.count([leaked, host, smt.and(hyp, smt.eq(uses, 0)), guest]), uses);
+  const place = smt.cond(
+    [
+      [smt.not(k.L.isMemory(p)), smt.int(Place.NONE)],
+      [leaked, smt.int(Place.LEAKED)],
+      [smt.gt(uses, 0), smt.int(Place.VM)],
+      [hyp, smt.int(Place.HYP)],
+      [guest, smt.int(Place.GUEST)],
+      [host, smt.int(Place.HOST)],
+    ],
+    smt.int(Place.NONE),
+  );
+  return { n, place, uses };
+}
+
+const pageAccounting: SmtForm = {
+  state: (k) =>
+    everyPage(k, (p) => {
+      const { smt } = k;
+      const { n, uses } = pagePlace(k, p);
+      const one = smt.and(smt.eq(n, 1), atMostOneLeaf(k, ownsPage(k, p)), smt.implies(smt.gt(uses, 0), smt.eq(k.hypState(p), OWNED)));
+      return smt.implies(k.L.isMemory(p), one);
+    }),
+  step(c) {
+    const { pre, post, inst } = c;
+    const { smt } = pre;
+    const allowed = PLACES.filter((place) => enters(inst.action, place));
+    return everyPage(pre, (p) => {
+      const after = pagePlace(post, p).place;
+      return smt.implies(smt.ne(pagePlace(pre, p).place, after), smt.or(...allowed.map((place) => smt.eq(after, place))));
+    });
+  },
+};
+
 export const SMT_FORMS: Readonly<Record<string, SmtForm>> = {
   "failed-call-no-op": failedCallNoOp,
   "guest-cannot-access-host": guestCannotAccessHost,
+  "guest-blocks-aligned": guestBlocksAligned,
   "guest-shared-page-exclusive": guestSharedPageExclusive,
   "host-cannot-access-guest": hostCannotAccessGuest,
   "host-stage2-consistency": hostStage2Consistency,
@@ -430,7 +518,9 @@ export const SMT_FORMS: Readonly<Record<string, SmtForm>> = {
   "no-reuse-while-mapped": noReuseWhileMapped,
   "nomap-stays-host": nomapStaysHost,
   "nopage-means-foreign": nopageMeansForeign,
+  "page-accounting": pageAccounting,
   "scrub-before-return": scrubBeforeReturn,
   "share-consistency": shareConsistency,
+  "share-count-bounded": shareCountBounded,
   "unique-owner": uniqueOwner,
 };
