@@ -44,7 +44,7 @@ export interface RegionVerdict {
    * never: unsat without Inv too (a return the action never gives); unknown: z3 gave up.
    */
   readonly verdict: Witnessed;
-  /** witnessed: the return the reference engine gave, and the small world's config. */
+  /** witnessed: the return the reference engine gave, and which small world (ctiWorlds' index). */
   readonly ret?: Ret;
   readonly world?: number;
   /** The replay left the region (a bug of the encoding or of the decoding): what differed. */
@@ -93,7 +93,7 @@ function regions(L: Layout, o: Outcome): Region[] {
   return out;
 }
 
-/** The witness replayed: undefined when the engine took the region z3's model did, else what differed. */
+/** The witness replayed: the engine's return, and what differed if it left the region z3's model took. */
 function replayMismatch(L: Layout, m: Parameters<typeof readCti>[1], w: World, pre: SymState, post: SymState, ret: N, inst: Instance, args: SymArgs): { ret: Ret; mismatch?: string } {
   const cti = readCti(L, m, pre, inst, args, "");
   const before = new PkvmState(w, Uint32Array.from(cti.pre));
@@ -124,7 +124,7 @@ export async function nonVacuity(opts: VacuityOptions = {}): Promise<RegionVerdi
   const out: RegionVerdict[] = [];
   for (const action of actions) {
     const inst: Instance = { action: ACTION_BY_NAME.get(action)!, vm: 0 };
-    const at = (x: World_): Encoded => {
+    const at = (x: Setting): Encoded => {
       const args = freshArgs(x.L, inst.vm);
       return { ...x, args, o: encode(x.L, x.pre, action, args) };
     };
@@ -134,7 +134,8 @@ export async function nonVacuity(opts: VacuityOptions = {}): Promise<RegionVerdi
   return out;
 }
 
-interface World_ {
+/** A layout (a small world's, or the unbounded one), its fresh pre-state, Inv on it. */
+interface Setting {
   readonly w?: World;
   readonly L: Layout;
   readonly pre: SymState;
@@ -142,7 +143,7 @@ interface World_ {
 }
 
 /** A layout with the action's outcome on its fresh arguments. */
-interface Encoded extends World_ {
+interface Encoded extends Setting {
   readonly args: SymArgs;
   readonly o: Outcome;
 }
@@ -179,5 +180,5 @@ async function decide(smt: Smt, budget: Budget, e: { small: readonly Encoded[]; 
         : { transition, region: region.name, verdict: "unknown", reason: r.reason },
   );
   if (verdict?.verdict === "unreachable-under-invariant") return (await never()) ?? verdict;
-  return verdict ?? { transition, region: region.name, verdict: "unreachable-under-invariant", reason: "its guard folds to false" };
+  return verdict ?? { transition, region: region.name, verdict: "never", reason: "its guard folds to false" };
 }
