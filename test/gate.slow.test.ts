@@ -49,6 +49,11 @@ describe("the gate", () => {
     expect(obligations.filter((o) => o.transition === "every state").map((o) => o.goal).sort()).toEqual(["guest-cannot-access-host", "host-cannot-access-guest"]);
     const transitions = new Set(obligations.map((o) => o.transition.replace(/\(vm=0\)$/, "")));
     for (const a of ACTIONS.filter((a) => a.caller !== "internal" && !a.memcacheOnly)) expect(transitions, a.name).toContain(a.name);
+    // The claim, stated: what closed each obligation adds up, and the actions left out say why.
+    const o = smt.scope.obligations;
+    expect(o.z3 + o.frameRule + o.constantFolding).toBe(obligations.length);
+    expect(smt.scope.properties.proved.sort()).toEqual(["guest-cannot-access-host", "host-cannot-access-guest"]);
+    expect(smt.scope.actions.excluded.map((e: { action: string }) => e.action).sort()).toEqual(["host_topup_memcache", "hyp_donate_host"]);
   });
 
   it("says how far the proofs are while they run", () => {

@@ -3,6 +3,7 @@ import { RETURNS } from "../../model/errno.js";
 import type { Property, TemporalProperty } from "../../properties/property.js";
 import type { ModelVariant } from "../engine.js";
 import type { Obligation } from "../smt/prove.js";
+import type { ProofScope } from "../smt/scope.js";
 import type { KnownFinding } from "./baseline.js";
 
 /** What every exploring engine run of `check` is given. */
@@ -84,6 +85,8 @@ export interface EngineReport {
   coverage?: Record<string, Record<string, number>>;
   /** smt: every (transition, goal) obligation with its verdict, time and counterexample. */
   obligations?: readonly Obligation[];
+  /** smt: what the proof claims (src/smt/scope.ts). */
+  scope?: ProofScope;
 }
 
 /** What fails the gate besides new violations. */

@@ -7,7 +7,9 @@ import { World } from "../../model/world.js";
 import type { Property } from "../../properties/property.js";
 import type { NamedConfig } from "../configs.js";
 import { Engine } from "../engine.js";
+import { smtlibWriter } from "../smt/certificates.js";
 import { formatReach } from "../smt/cti.js";
+import { proofScope } from "../smt/scope.js";
 import { bmc, closure, prove, shapeOf, SMT_FORMS, type Obligation, type ProofOptions, type ProofReport } from "../smt/index.js";
 import { statusLine } from "../report/progress.js";
 import { matchKnown, type KnownFinding } from "./baseline.js";
@@ -32,6 +34,8 @@ export interface SmtRunOptions {
   fault?: Fault;
   /** Progress on stderr: obligations done of all, the one being proved, time. */
   progress: boolean;
+  /** Write every z3 check as an SMT-LIB 2 file into this directory (src/smt/certificates.ts). */
+  emitSmtlib?: string;
 }
 
 /** prove() with a progress line every few seconds (plain: the search's live line may share the terminal). */
@@ -83,17 +87,27 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   const twin = o.fault?.smt;
   const actions = twin && !twin.kernel ? Object.keys(twin.transitions ?? {}) : undefined;
   const fault = twin && { smt: twin, model: o.fault!.variant };
-  const proof = await proveShowing({ ...shapeOf(named.config), rlimit: o.rlimit, timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal }, o.progress);
+  const certificates = o.emitSmtlib === undefined ? undefined : smtlibWriter(o.emitSmtlib);
+  const proof = await proveShowing({ ...shapeOf(named.config), rlimit: o.rlimit, timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal, onCheck: certificates?.onCheck }, o.progress);
   const counts = { proved: 0, cti: 0, unknown: 0 };
   for (const ob of proof.obligations) counts[ob.verdict]++;
+  const proofVerdicts = ids.map((id) => proofVerdict(id, proof.obligations, o.baseline));
+  const proved = proofVerdicts.filter((v) => v.status === "pass").map((v) => v.property);
   const reports: EngineReport[] = [
     {
       engine: "smt",
       config: `every memory size, shape of ${named.name}${o.fault ? `, fault ${o.fault.name}` : ""}`,
       complete: counts.cti === 0 && counts.unknown === 0,
       stop: counts.cti + counts.unknown > 0 ? "obligations not proved" : undefined,
-      stats: { obligations: proof.obligations.length, ...counts, ...(o.rlimit ? { rlimitPerObligation: o.rlimit } : {}), seconds: Number((proof.ms / 1000).toFixed(2)) },
-      verdicts: ids.map((id) => proofVerdict(id, proof.obligations, o.baseline)),
+      stats: {
+        obligations: proof.obligations.length,
+        ...counts,
+        ...(o.rlimit ? { rlimitPerObligation: o.rlimit } : {}),
+        ...(certificates ? { smtlibFiles: Object.values(certificates.written).reduce((a, b) => a + b, 0) } : {}),
+        seconds: Number((proof.ms / 1000).toFixed(2)),
+      },
+      scope: proofScope(proof, o.properties.map((p) => p.id), proved, o.allowInternal),
+      verdicts: proofVerdicts,
       obligations: proof.obligations,
       warnings: o.properties.filter((p) => !SMT_FORMS[p.id]).map((p) => `${p.id} has no SMT form: checked by exploration only`),
     },

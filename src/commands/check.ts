@@ -13,6 +13,7 @@ import { runOnThread, Stop } from "../check/engine-thread.js";
 import { baselineOf, findProject } from "../check/project.js";
 import { failed, type EngineReport } from "../check/report.js";
 import { SMT_RLIMIT } from "../check/run-smt.js";
+import { GATE_PROPERTIES } from "../smt/scope.js";
 import { resolveConfig } from "../configs.js";
 import { faultOption } from "../faults/registry.js";
 import { formatCheck } from "../report/check-text.js";
@@ -63,6 +64,7 @@ interface CheckArgs {
   fault?: string;
   symmetry: boolean;
   workers?: number;
+  "emit-smtlib"?: string;
 }
 
 /**
@@ -71,7 +73,7 @@ interface CheckArgs {
  * adversary can take (661 obligations, about a minute on the proofs' own thread). The other
  * properties' proofs take longer and are for --engine smt.
  */
-const GATE_SMT = ["host-cannot-access-guest", "guest-cannot-access-host"];
+const GATE_SMT = GATE_PROPERTIES;
 
 /** The version of `check --json`'s document (schemas/check-report.schema.json). */
 const CHECK_JSON_VERSION = 1;
@@ -152,6 +154,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option("bmc", { type: "number", describe: "smt engine: also model-check the config itself up to this many steps" })
       .option("smt-rlimit", { type: "number", default: SMT_RLIMIT, describe: "smt engine: z3 resource units per proof obligation, the same on a loaded machine as on an idle one (0: none, --smt-timeout bounds each check)" })
       .option("smt-timeout", { type: "number", describe: "smt engine: seconds per proof obligation, a safety net beside --smt-rlimit (default 600); --bmc: six times this per query (default 30)" })
+      .option("emit-smtlib", { type: "string", describe: "smt engine: write every check z3 answers in the proof as an SMT-LIB 2 file into this directory (npm run proofs:recheck re-checks them)" })
       .option("allow-unproved", { type: "boolean", default: false, describe: "pass although a proof asked for did not complete (a counterexample to induction, obligations unknown)" })
       .option("symmetry", { type: "boolean", default: true, describe: "bfs: store one state per orbit of the pages, VM slots and vCPU slots the model cannot tell apart (--no-symmetry: every state; a seeded fault's search is never reduced)" })
       .option("workers", { type: "number", describe: "bfs: threads that expand states (default 1: two measured no faster on 2 shared cores, and temporal properties need one)" })
@@ -188,6 +191,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       timeoutMs: (smtTimeout ?? 600) * 1000,
       // The bounded model check is not bounded by rlimit: its queries keep their wall-clock limit.
       bmcTimeoutMs: (smtTimeout ?? 30) * 6000,
+      emitSmtlib: argv["emit-smtlib"],
     };
     if (fault && !fault.smt && argv.engine !== undefined && chosen.includes("smt")) throw new InputError(`--fault: ${fault.name} has no SMT twin: ${fault.smtNa}`);
     // Every path this run writes, the corpus and the baseline are checked before any engine starts.
@@ -195,6 +199,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (argv.junit !== undefined) checkOutputFile(argv.junit, "--junit");
     if (argv.sarif !== undefined) checkOutputFile(argv.sarif, "--sarif");
     if (argv.html !== undefined) checkOutputDir(argv.html, "--html");
+    if (smt.emitSmtlib !== undefined) {
+      if (!chosen.includes("smt")) throw new InputError("--emit-smtlib: writes the smt engine's proof obligations; add --engine smt");
+      checkOutputDir(smt.emitSmtlib, "--emit-smtlib");
+    }
     if (argv.itf || argv.html !== undefined) for (const c of new Set([named, randomConfig])) checkRenderable(c.config, c.name);
     const corpus = traceFiles(corpusDir); // before this run adds its own counterexamples
     if (argv.corpus) checkCorpus(corpus, baseline);

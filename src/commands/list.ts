@@ -8,7 +8,7 @@ import { InputError } from "../../model/config.js";
 import { PROPERTIES, TEMPORAL_PROPERTIES } from "../../properties/registry.js";
 import { World } from "../../model/world.js";
 import { describeAlphabet } from "../alphabet.js";
-import { smtFormOf } from "../smt/index.js";
+import { proofStanding } from "../smt/scope.js";
 import { BUILTIN_CONFIGS, builtinConfig, resolveConfig } from "../configs.js";
 import { deadBranchLines } from "../report/dead-branches.js";
 import { EXIT } from "./exit.js";
@@ -65,7 +65,7 @@ export const listCommand: CommandModule<object, ListArgs> = {
       "",
       "Properties:",
       ...table([
-        ...PROPERTIES.map((p): [string, string] => [p.id, `${smtFormOf(p.id) ? `[smt: ${smtFormOf(p.id)} form]` : "[exploration only]"}  ${p.description}`]),
+        ...PROPERTIES.map((p): [string, string] => [p.id, `[${proofStanding(p.id)}]  ${p.description}`]),
         ...TEMPORAL_PROPERTIES.map((p): [string, string] => [p.id, `[temporal: ${p.kind}, exhaustive search only]  ${p.description}`]),
       ]),
     ];

@@ -2,12 +2,14 @@
 // incomplete search says so plainly and is never presented as a proof.
 
 import type { EngineReport } from "../check/report.js";
+import { formatScope } from "../smt/scope.js";
 
 const MARK = { pass: "ok", bounded: "ok (bounded)", fail: "VIOLATED", known: "known finding", skipped: "skipped", unproved: "NOT PROVED" } as const;
 
 export function formatCheck(r: EngineReport): string {
   const lines = [`== ${r.engine} on ${r.config}`];
   lines.push(`   ${Object.entries(r.stats).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  if (r.scope) lines.push(...formatScope(r.scope).map((l) => `   ${l}`));
   if (!r.complete) lines.push(`   INCOMPLETE: stopped by ${r.stop}; no violation found in what was covered is not a proof`);
   const width = Math.max(0, ...r.verdicts.map((v) => v.property.length));
   for (const v of r.verdicts) {

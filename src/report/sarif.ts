@@ -141,6 +141,7 @@ function checked(r: EngineReport): Record<string, unknown> {
     complete: r.complete,
     ...(r.stop ? { stop: r.stop } : {}),
     stats: r.stats,
+    ...(r.scope ? { scope: r.scope } : {}),
     proved: having("pass"),
     bounded: having("bounded"),
     unproved: having("unproved"),

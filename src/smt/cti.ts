@@ -93,7 +93,7 @@ function worldConfig(L: Layout, m: Model): WorldConfig {
 }
 
 /** The state's words under the model. */
-function stateWords(L: Layout, w: World, s: SymState, m: Model): Uint32Array {
+export function stateWords(L: Layout, w: World, s: SymState, m: Model): Uint32Array {
   const { smt } = L;
   const k = new PkvmState(w);
   const n = (t: N) => value(m, t);

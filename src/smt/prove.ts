@@ -41,7 +41,7 @@ import type { ModelVariant } from "../engine.js";
 import { argsWellFormed, encode, freshArgs, instanceName, postState, type Instance, type SmtVariant } from "./relation.js";
 import { freshState, type SymState } from "./state.js";
 import { SMT_TRANSITIONS, type SymArgs } from "./transitions.js";
-import { Budget, z3, Smt, type B, type N } from "./z3.js";
+import { Budget, z3, Smt, type B, type CheckHook, type N } from "./z3.js";
 
 export type Verdict = "proved" | "cti" | "unknown";
 
@@ -59,7 +59,15 @@ export interface Obligation {
   readonly cti?: Cti;
   /** Why z3 answered unknown. */
   readonly reason?: string;
+  /**
+   * A proved obligation: what closed it. "z3": at least one of its cases was refuted by z3;
+   * "frame": none was left once the frame rule kept the goal (src/smt/frame.ts) on some branch;
+   * "folding": every negated case folded to false while the terms were built.
+   */
+  readonly closedBy?: ClosedBy;
 }
+
+export type ClosedBy = "z3" | "frame" | "folding";
 
 export interface ProofOptions extends ShapeOptions {
   /**
@@ -85,6 +93,8 @@ export interface ProofOptions extends ShapeOptions {
   onStart?: (p: ProofProgress) => void;
   /** A seeded fault: its SMT twin is proved, and counterexamples replay under its model. */
   fault?: { readonly smt: SmtVariant; readonly model: ModelVariant };
+  /** After every z3 check (src/smt/certificates.ts writes each as SMT-LIB). */
+  onCheck?: CheckHook;
 }
 
 export interface ProofProgress {
@@ -96,6 +106,8 @@ export interface ProofProgress {
 
 export interface ProofReport {
   readonly shape: Required<ShapeOptions>;
+  /** The actions proved over. */
+  readonly actions: readonly string[];
   readonly obligations: readonly Obligation[];
   readonly ms: number;
 }
@@ -147,7 +159,7 @@ const DEFAULT_TIERS: Tiers = [STRUCTURE, SHARING, undefined];
  * proofs are not complete). Its facts are per leaf or per page, never a quantifier inside
  * another: z3's instantiation copes with those.
  */
-const ISOLATION = [
+export const ISOLATION = [
   ...BASE,
   "guest-leaves-in-ram",
   "guest-owned-leaves",
@@ -274,15 +286,19 @@ class Frame {
    * What z3 must refute for the goal over the action: per branch (b < 0: the step, for a step
    * goal) and part, the negated goal, where the frame rule does not discharge it already.
    */
-  async openCases(inst: Instance, goal: Goal): Promise<{ b: number; part?: number; neg: B }[]> {
+  async openCases(inst: Instance, goal: Goal, closed?: { frame: number; folded: number }): Promise<{ b: number; part?: number; neg: B }[]> {
     const branches = goal.state ? Array.from({ length: this.outcome(inst.action.name).branches.length }, (_, i) => i) : [-1];
     const parts = goal.parts ? goal.parts(this.k).map((_, i) => i) : [undefined];
     const out: { b: number; part?: number; neg: B }[] = [];
     for (const b of branches) {
-      if (b >= 0 && (await this.unchanged(inst, goal, b))) continue;
+      if (b >= 0 && (await this.unchanged(inst, goal, b))) {
+        if (closed) closed.frame++;
+        continue;
+      }
       for (const part of parts) {
         const neg = this.negation(inst, goal, b, part)!;
         if (this.L.smt.lit(neg) !== false) out.push({ b, part, neg });
+        else if (closed) closed.folded++;
       }
     }
     return out;
@@ -347,7 +363,7 @@ class Frame {
 }
 
 /** Small worlds of the proof's shape, one per assignment of protected flags to the slots. */
-function ctiWorlds(shape: Required<ShapeOptions>): World[] {
+export function ctiWorlds(shape: Required<ShapeOptions>): World[] {
   const b = shape.blockPages;
   const flags = (n: number): boolean[][] => (n === 0 ? [[]] : flags(n - 1).flatMap((f) => [[...f, true], [...f, false]]));
   return flags(shape.vms).map(
@@ -376,9 +392,12 @@ export class Prover {
   /** Obligations reported, and how many run() has in all (for progress). */
   private done = 0;
   private total = 0;
+  /** The obligation being proved, for onCheck. */
+  private current = { transition: "", goal: "" };
 
   private constructor(readonly smt: Smt, readonly opts: ProofOptions) {
     this.budget = new Budget(opts.rlimit, opts.timeoutMs ?? 10000);
+    if (opts.onCheck) this.budget.onCheck = (solver, result) => opts.onCheck!({ ...this.current, solver, result });
     this.shape = { vms: opts.vms ?? 2, vcpuSlots: opts.vcpuSlots ?? 2, blockPages: opts.blockPages ?? 2 };
     this.worlds = ctiWorlds(this.shape);
     const all = [...new Set(this.goals.map((g) => g.id))];
@@ -400,6 +419,7 @@ export class Prover {
 
   /** An obligation starts: a fresh budget. */
   private begin(transition: string, goal: string): void {
+    this.current = { transition, goal };
     this.budget.start();
     this.opts.onStart?.({ done: this.done, total: this.total, transition, goal });
   }
@@ -428,7 +448,7 @@ export class Prover {
       solver.pop();
       const verdict: Verdict = r.result === "unsat" ? "proved" : r.result === "sat" ? "cti" : "unknown";
       const reason = verdict === "unknown" ? r.reason : undefined;
-      out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason }));
+      out.push(this.report({ transition: "initial state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason, ...(verdict === "proved" ? { closedBy: "z3" as const } : {}) }));
     }
     solver.release();
     return out;
@@ -447,7 +467,7 @@ export class Prover {
         const r = await frame.check(this.smt.not(g.state!(frame.k)), "", COROLLARIES[g.id], 1);
         const verdict: Verdict = r.result === "unsat" ? "proved" : "unknown";
         const reason = verdict === "proved" ? undefined : r.result === "sat" ? `does not follow from ${COROLLARIES[g.id].join(", ")}` : r.reason;
-        out.push(this.report({ transition: "every state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason }));
+        out.push(this.report({ transition: "every state", goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, reason, ...(verdict === "proved" ? { closedBy: "z3" as const } : {}) }));
       }
     } finally {
       frame.release();
@@ -471,7 +491,10 @@ export class Prover {
         let verdict: Verdict = "proved";
         let reason: string | undefined;
         let cti: Cti | undefined;
-        for (const { b, part, neg } of await frame.openCases(inst, g)) {
+        const closed = { frame: 0, folded: 0 };
+        const open = await frame.openCases(inst, g, closed);
+        const closedBy: ClosedBy = open.length > 0 ? "z3" : closed.frame > 0 ? "frame" : "folding";
+        for (const { b, part, neg } of open) {
           const r = await this.refute(frame, neg, g.id, () => this.search(finite, inst, g, b, part));
           if (r.result === "unsat") continue;
           verdict = r.cti ? "cti" : "unknown";
@@ -479,7 +502,7 @@ export class Prover {
           reason = r.cti ? undefined : r.reason || "no counterexample in the small worlds";
           break;
         }
-        out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, cti, reason }));
+        out.push(this.report({ transition: name, caller: def.caller, goal: g.id, kind: g.kind, verdict, ms: Date.now() - t0, rlimit: this.budget.spent, cti, reason, ...(verdict === "proved" ? { closedBy } : {}) }));
       }
     } finally {
       frame.release();
@@ -587,7 +610,7 @@ export class Prover {
     const states = this.goals.filter((g) => g.state && this.wanted(g));
     this.total = states.length + states.filter((g) => COROLLARIES[g.id]).length + actions.length * this.goals.filter((g) => this.perTransition(g)).length;
     for (const action of actions) obligations.push(...(await this.transition(action)));
-    return { shape: this.shape, obligations, ms: Date.now() - t0 };
+    return { shape: this.shape, actions, obligations, ms: Date.now() - t0 };
   }
 }
 

@@ -81,9 +81,14 @@ function rlimitCount(solver: Solver<"main">): number {
  * checks of the obligation. Without an rlimit, each check gets its share of the wall-clock
  * limit instead (faster to fail, but the answer depends on the machine's load).
  */
+/** A check z3 answered: the solver as it was asked (for its SMT-LIB text), and the answer. */
+export type CheckHook = (c: { readonly transition: string; readonly goal: string; readonly solver: Solver<"main">; readonly result: CheckSatResult }) => void;
+
 export class Budget {
   /** Resource units the current obligation's checks have spent. */
   spent = 0;
+  /** After every check, with the solver still holding what was asked. */
+  onCheck?: (solver: Solver<"main">, result: CheckSatResult) => void;
   private deadline = Infinity;
 
   constructor(
@@ -116,6 +121,7 @@ export class Budget {
     }
     const spent = rlimitCount(solver) - before;
     this.spent += spent;
+    this.onCheck?.(solver, result);
     if (result === "unknown" && units > 0 && spent >= units) reason = `rlimit: spent its ${units} units`;
     else if (result === "unknown" && this.rlimit !== undefined && Date.now() >= this.deadline) reason = `wall-clock safety net: the obligation took over ${this.timeoutMs / 1000} s`;
     return { result, reason };
