@@ -124,7 +124,7 @@ describe("pkvm-check list", () => {
   });
 
   it("exits 2 on a config that is neither built in nor a file", () => {
-    expectInputError(cli("list", "--config", "huge"), "huge: neither a built-in config (tiny, default, wide) nor a file");
+    expectInputError(cli("list", "--config", "huge"), `huge: neither a built-in config (${BUILTIN_CONFIGS.map((c) => c.name).join(", ")}) nor a file`);
   });
 
   it("with --coverage, shows the branches the exhaustive search never takes", () => {
