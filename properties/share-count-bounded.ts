@@ -1,4 +1,4 @@
-// host_share_guest_count, the kernel's u32 in struct hyp_page, never passes the saturation value
+// The kernel's u32 host_share_guest_count (struct hyp_page) never passes the saturation value
 // at which host_share_guest answers -EBUSY (bug B5 was its wrapping), on any page, leaked ones
 // included; and on the pages invariant 3 covers it counts exactly the guest leaves that borrow
 // the page (share-consistency says so too, among invariants 2-5: here the counter is whole).

@@ -108,11 +108,11 @@ describe("check --sarif", { timeout: 300_000 }, () => {
     );
   });
 
-  it("the gate's other results, clean under GitHub's rules: a known finding and an unproved proof located at the property's source, a counterexample outside the project under a base of its own", () => {
+  it("the gate's other results, clean under GitHub's rules: a known finding and an unproved proof located at the property's source, a counterexample outside the project under a base of its own", async () => {
     const baseline = readBaseline(join(ROOT, "findings/known-findings.json"));
-    const known = bfs({ out: join(TMP, "gate"), baseline, properties: [propertyById("no-hyp-panic")!] });
+    const known = await bfs({ out: join(TMP, "gate"), baseline, properties: [propertyById("no-hyp-panic")!] });
     const outside = mkdtempSync(join(tmpdir(), "pkvm-sarif-out-"));
-    const red = bfs({ out: outside });
+    const red = await bfs({ out: outside });
     const cex = red.verdicts.find((v) => v.status === "fail")!.counterexample!;
     const smt: EngineReport = {
       engine: "smt",

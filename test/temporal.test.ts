@@ -104,8 +104,8 @@ const UNMAPPED_FIRST = finalizeRefusedWhile((e) => e === GuestEntry.MAPPED);
 /** A model where a force-reclaimed (POISON) entry, which nothing can clear, blocks finalize forever. */
 const POISON_BLOCKS = finalizeRefusedWhile((e) => e !== GuestEntry.ABSENT);
 
-function check(variant?: ModelVariant): { report: EngineReport; verdict: (id: string) => Verdict } {
-  const report = runBfs({ name: "mini", config: parseWorldConfig(MINI) }, {
+async function check(variant?: ModelVariant): Promise<{ report: EngineReport; verdict: (id: string) => Verdict }> {
+  const report = await runBfs({ name: "mini", config: parseWorldConfig(MINI) }, {
     properties: [],
     temporal: TEMPORAL_PROPERTIES,
     out: mkdtempSync(join(tmpdir(), "temporal-")),
@@ -113,15 +113,18 @@ function check(variant?: ModelVariant): { report: EngineReport; verdict: (id: st
     allowInternal: false,
     baseline: [],
     progress: false,
+    symmetry: false,
+    workers: 1,
     variant,
   });
   return { report, verdict: (id) => report.verdicts.find((v) => v.property === id)! };
 }
 
+const real = await check();
+const fixed = await check(UNMAPPED_FIRST);
+const stuck = await check(POISON_BLOCKS);
+
 describe("the shipped temporal properties", () => {
-  const real = check();
-  const fixed = check(UNMAPPED_FIRST);
-  const stuck = check(POISON_BLOCKS);
 
   it("reports every temporal property with its kind, and the graph's size", () => {
     expect(real.report.verdicts.map((v) => [v.property, v.kind])).toEqual([
