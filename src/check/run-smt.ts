@@ -34,14 +34,16 @@ export interface SmtRunOptions {
   fault?: Fault;
   /** Progress on stderr: obligations done of all, the one being proved, time. */
   progress: boolean;
+  /** Progress lines even when stderr is not a terminal (--progress). */
+  progressForced?: boolean;
   /** Write every z3 check as an SMT-LIB 2 file into this directory (src/smt/certificates.ts). */
   emitSmtlib?: string;
 }
 
 /** prove() with a progress line every few seconds (plain: the search's live line may share the terminal). */
-async function proveShowing(opts: ProofOptions, progress: boolean): Promise<ProofReport> {
+async function proveShowing(opts: ProofOptions, progress: boolean, forced: boolean): Promise<ProofReport> {
   if (!progress) return prove(opts);
-  const line = statusLine("smt", { plainOnly: true });
+  const line = statusLine("smt", { plainOnly: true, forced });
   const t0 = Date.now();
   let now = "starting z3";
   const tick = setInterval(() => line.update(Date.now() - t0, now), 1000);
@@ -88,7 +90,7 @@ export async function runSmt(named: NamedConfig, o: SmtRunOptions): Promise<Engi
   const actions = twin && !twin.kernel ? Object.keys(twin.transitions ?? {}) : undefined;
   const fault = twin && { smt: twin, model: o.fault!.variant };
   const certificates = o.emitSmtlib === undefined ? undefined : smtlibWriter(o.emitSmtlib);
-  const proof = await proveShowing({ ...shapeOf(named.config), rlimit: o.rlimit, timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal, onCheck: certificates?.onCheck }, o.progress);
+  const proof = await proveShowing({ ...shapeOf(named.config), rlimit: o.rlimit, timeoutMs: o.timeoutMs, goals: ids, actions, fault, allowInternal: o.allowInternal, onCheck: certificates?.onCheck }, o.progress, o.progressForced === true);
   const counts = { proved: 0, cti: 0, unknown: 0 };
   for (const ob of proof.obligations) counts[ob.verdict]++;
   const proofVerdicts = ids.map((id) => proofVerdict(id, proof.obligations, o.baseline));

@@ -226,7 +226,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     if (running.includes("smt")) {
       if (progress) process.stderr.write("smt: proving with z3 (on its own thread)...\n");
       const proved = gate && argv.property === undefined ? properties.filter((p) => GATE_SMT.includes(p.id)) : properties;
-      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt, progress } }, stop, limits.timeLimitMs);
+      proofs = runOnThread({ ...job, properties: proved.map((p) => p.id), engine: "smt", options: { ...common, ...smt, progress, progressForced: argv.progress === true } }, stop, limits.timeLimitMs);
     }
     const explore = { ...common, keepGoing: argv["keep-going"], progress, progressForced: argv.progress === true };
     const worlds = argv.config === undefined && !fault ? [named, resolveConfig(GATE_BFS_EXTRA)] : [named];
