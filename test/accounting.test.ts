@@ -21,22 +21,12 @@ import { bfs } from "../src/explore/bfs.js";
 import { bfsConfig } from "../src/faults/kill.js";
 import { maskRealModelFindings } from "../src/faults/known.js";
 import { faultByName } from "../src/faults/registry.js";
-import { machineAfter, type Call } from "./helpers.js";
+import { machineAfter, memcacheWorld, type Call } from "./helpers.js";
 
 const { OWNED, SHARED_BORROWED: SB } = PageState;
 
 /** Room for a borrowed block, a donated page and the memcache. */
-const CONFIG = {
-  pages: 15,
-  hypPages: [0],
-  blockPages: 2,
-  maxShareCount: 2,
-  memcache: true,
-  vms: [
-    { protected: true, vcpus: 1, gfns: 2 },
-    { protected: false, vcpus: 1, gfns: 4 },
-  ],
-};
+const CONFIG = memcacheWorld(15);
 
 /**
  * vm 1 (non-protected: metadata 1, vCPU 2, memcache 3, table 4) borrows pfns 6-7 as a block at

@@ -2,6 +2,7 @@
 // dead-branch report names what a world is too small for, and the coverage-guided walks reach
 // the states the differential test needs (loaded vCPUs, borrowed blocks, a filled memcache).
 
+import { memcacheWorld } from "./helpers.js";
 import { describe, expect, it } from "vitest";
 import { ACTIONS } from "../model/actions.js";
 import { RETURNS } from "../model/errno.js";
@@ -14,18 +15,7 @@ import type { Sample } from "../src/smt/walk.js";
 
 const worldOf = (name: string | object) => new World(resolveConfig(name).config);
 
-/** Room for a borrowed block beside each VM's own pages, and the memcache. */
-const MEMCACHE_WORLD = {
-  pages: 10,
-  hypPages: [0],
-  blockPages: 2,
-  maxShareCount: 2,
-  memcache: true,
-  vms: [
-    { protected: true, vcpus: 1, gfns: 2 },
-    { protected: false, vcpus: 1, gfns: 4 },
-  ],
-};
+const MEMCACHE_WORLD = memcacheWorld(10);
 
 describe("the branches of each transition", () => {
   it("are listed for every action, each return once, success first", () => {

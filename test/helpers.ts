@@ -155,3 +155,21 @@ export function pages(...pfns: number[]): string[] {
 }
 
 export type PageView = ReturnType<typeof pageView>;
+
+/**
+ * A world with room for a borrowed block beside each VM's own pages, and the vCPU memcache: a
+ * protected VM of 2 gfns and a non-protected one of 4, 2-page blocks, the share count saturating at 2.
+ */
+export function memcacheWorld(pages: number) {
+  return {
+    pages,
+    hypPages: [0],
+    blockPages: 2,
+    maxShareCount: 2,
+    memcache: true,
+    vms: [
+      { protected: true, vcpus: 1, gfns: 2 },
+      { protected: false, vcpus: 1, gfns: 4 },
+    ],
+  };
+}

@@ -17,16 +17,8 @@ import * as P from "../src/explore/random-pools.js";
 import { StepDelta } from "../src/explore/step-delta.js";
 import { FAULTS } from "../src/faults/registry.js";
 import { AdditiveFingerprint } from "../src/hash.js";
+import { prng } from "../src/smt/walk.js";
 
-/** A deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATE_PROPS = PROPERTIES.filter((p) => p.checkState);
 
